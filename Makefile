@@ -1,0 +1,37 @@
+# l3m-engine: `make test` and (once the trainer lands) `make demo` are all a fresh clone needs.
+GO ?= go
+export ONNXRUNTIME_LIB ?= $(CURDIR)/.cache/ort/libonnxruntime.so.1
+
+.PHONY: all setup build test test-short vet fmt bench generate data clean
+
+all: build
+
+# setup fetches ONNX Runtime 1.31.1 (npm package onnxruntime-node, pinned sha256) into .cache/ort.
+setup: .cache/ort/libonnxruntime.so.1
+
+.cache/ort/libonnxruntime.so.1: tools/setup-ort.sh
+	./tools/setup-ort.sh
+
+build:
+	$(GO) build -o bin/l3m-engine ./cmd/l3m-engine
+
+test: setup
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) test -count=1 -timeout 20m ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go' | grep -v '\.pb\.go$$')
+
+# bench runs the speed and memory benchmarks; compare runs with benchstat.
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./...
+
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -rf bin
