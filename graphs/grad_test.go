@@ -78,6 +78,9 @@ var gradCases = []gradCase{
 	{name: "Slice", inputs: []input{fl(3, 6)}, build: func(g *Graph, in []*Value) *Value {
 		return g.Slice(in[0], []int64{1, -4}, []int64{math.MaxInt64, 5}, []int64{0, 1})
 	}},
+	{name: "Slice/symbolic", inputs: []input{{shape: []int64{2, 5}, syms: []string{"B", "T"}, lo: -1, hi: 1}}, build: func(g *Graph, in []*Value) *Value {
+		return g.Slice(g.Slice(in[0], []int64{0}, []int64{-1}, []int64{1}), []int64{1}, []int64{math.MaxInt64}, []int64{1})
+	}},
 	{name: "Pad", inputs: []input{fl(2, 3)}, build: func(g *Graph, in []*Value) *Value { return g.Pad(in[0], 1, 0, 0, 2) }},
 	{name: "Expand", inputs: []input{fl(3, 1)}, build: func(g *Graph, in []*Value) *Value {
 		return g.Expand(in[0], g.Ints(2, 3, 4), Dims(2, 3, 4))

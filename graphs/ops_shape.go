@@ -2,6 +2,7 @@ package graphs
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -62,7 +63,7 @@ func (g *Graph) reshapeLike(x, like *Value) *Value {
 	if x.shape.Equal(like.shape) {
 		return x
 	}
-	return g.emit("Reshape", []*Value{x, g.ShapeOf(like)}, nil, x.dtype, like.shape)
+	return g.ReshapeTo(x, g.ShapeOf(like), like.shape)
 }
 
 // quotientDim is prod(all)/prod(known), symbolic where needed.
@@ -196,13 +197,45 @@ func (g *Graph) Slice(x *Value, starts, ends, axes []int64) *Value {
 		ax := normAxis("Slice", int(a), x.Rank())
 		d := x.shape[ax]
 		if !d.Static() {
-			shape[ax] = S(fmt.Sprintf("%s[%d:%d]", d.Sym, starts[i], ends[i]))
+			shape[ax] = symbolicSlice(d, starts[i], ends[i])
 			continue
 		}
 		s, e := clampSlice(starts[i], ends[i], d.Size)
 		shape[ax] = D(e - s)
 	}
 	return g.emit("Slice", []*Value{x, g.Ints(starts...), g.Ints(ends...), g.Ints(axes...)}, nil, x.dtype, shape)
+}
+
+// symbolicSlice names the size of d[start:end]: "T-1" for [1:] or [:-1], else a slice
+// expression.
+func symbolicSlice(d Dim, start, end int64) Dim {
+	if start >= 0 && (end < 0 || end == math.MaxInt64) {
+		cut := start
+		if end < 0 {
+			cut -= end
+		}
+		if cut == 0 {
+			return d
+		}
+		return S(fmt.Sprintf("%s-%d", d.Sym, cut))
+	}
+	return S(fmt.Sprintf("%s[%d:%d]", d.Sym, start, end))
+}
+
+// slicePads returns the zero padding that undoes d[start:end], known while building when d
+// is static, or when the slice keeps a suffix and prefix of fixed sizes.
+func slicePads(d Dim, start, end int64) (before, after int64, ok bool) {
+	if d.Static() {
+		s, e := clampSlice(start, end, d.Size)
+		return s, d.Size - e, true
+	}
+	switch {
+	case start >= 0 && end == math.MaxInt64:
+		return start, 0, true
+	case start >= 0 && end < 0:
+		return start, -end, true
+	}
+	return 0, 0, false
 }
 
 func clampSlice(start, end, size int64) (int64, int64) {
@@ -229,7 +262,8 @@ func (g *Graph) Pad(x *Value, pads ...int64) *Value {
 			continue
 		}
 		if !shape[i].Static() {
-			panic(fmt.Sprintf("graphs: Pad %v: axis %d is symbolic", x, i))
+			shape[i] = S(fmt.Sprintf("%s+%d", shape[i].Sym, pads[i]+pads[r+i]))
+			continue
 		}
 		shape[i] = D(shape[i].Size + pads[i] + pads[r+i])
 	}
@@ -243,10 +277,32 @@ func (g *Graph) Expand(x, shapeValue *Value, shape Shape) *Value {
 	return g.emit("Expand", []*Value{x, shapeValue}, nil, x.dtype, out)
 }
 
-// Range is [start, start+delta, ...) up to limit; all three are scalars of one type.
-func (g *Graph) Range(start, limit, delta *Value) *Value {
+// Range is [start, start+delta, ...) up to limit; all three are scalars of one type, and
+// n names the result's length.
+func (g *Graph) Range(start, limit, delta *Value, n Dim) *Value {
 	g.check(start, limit, delta)
-	return g.emit("Range", []*Value{start, limit, delta}, nil, start.dtype, Shape{S("range")})
+	return g.emit("Range", []*Value{start, limit, delta}, nil, start.dtype, Shape{n})
+}
+
+// ReshapeTo reshapes x to the run-time shape held in the 1-D int64 shapeValue, whose
+// static form is shape. Use it when the target shape has symbolic dimensions taken from
+// other tensors (see ShapeOf and Dim).
+func (g *Graph) ReshapeTo(x, shapeValue *Value, shape Shape) *Value {
+	g.check(x, shapeValue)
+	if x.shape.Static() && shape.Static() && x.shape.Size() != shape.Size() {
+		panic(fmt.Sprintf("graphs: ReshapeTo %v to %v: sizes differ", x, shape))
+	}
+	return g.emit("Reshape", []*Value{x, shapeValue}, nil, x.dtype, shape)
+}
+
+// DimOf is the run-time size of x's dimension axis as a 1-D int64 tensor of length 1, the
+// building block of run-time shapes for ReshapeTo and Expand.
+func (g *Graph) DimOf(x *Value, axis int) *Value {
+	axis = normAxis("DimOf", axis, x.Rank())
+	if d := x.shape[axis]; d.Static() {
+		return g.Ints(d.Size)
+	}
+	return g.Gather(g.ShapeOf(x), g.Ints(int64(axis)), 0)
 }
 
 // ConstantOfShape is a tensor of the run-time shape shapeValue filled with zeros of dtype.
@@ -302,12 +358,11 @@ func init() {
 		pads := make([]int64, 2*r)
 		for i, a := range axes {
 			ax := normAxis("Slice", int(a), r)
-			d := x.shape[ax]
-			if !d.Static() {
-				panic(fmt.Sprintf("graphs: Slice VJP needs a static size along axis %d, got %v", ax, x))
+			before, after, ok := slicePads(x.shape[ax], starts[i], ends[i])
+			if !ok {
+				panic(fmt.Sprintf("graphs: Slice VJP: cannot undo [%d:%d] on axis %d of %v", starts[i], ends[i], ax, x))
 			}
-			s, e := clampSlice(starts[i], ends[i], d.Size)
-			pads[ax], pads[r+ax] = s, d.Size-e
+			pads[ax], pads[r+ax] = before, after
 		}
 		return []*Value{g.Pad(dy, pads...), nil, nil, nil}
 	})
@@ -318,7 +373,10 @@ func init() {
 		for i := 0; i < r; i++ {
 			if pads[i] != 0 || pads[r+i] != 0 {
 				starts = append(starts, pads[i])
-				ends = append(ends, pads[i]+x.shape[i].Size)
+				ends = append(ends, -pads[r+i]) // exact for static and symbolic sizes
+				if pads[r+i] == 0 {
+					ends[len(ends)-1] = math.MaxInt64
+				}
 				axes = append(axes, int64(i))
 			}
 		}

@@ -1,0 +1,189 @@
+// Package llama builds the graphs of a LLaMA-architecture decoder (LLaMA 1/2/3, Mistral,
+// TinyLlama, ...) from a Hugging Face config.json: the train graph, the score graph and the
+// KV-cache decode graph. Parameters are named as in Hugging Face checkpoints.
+//
+// # Architecture
+//
+// Token embedding; per layer: RMSNorm, attention with rotary position embeddings (Hugging
+// Face's rotate-half convention), grouped-query attention and a causal, padding-aware mask,
+// residual, RMSNorm, SwiGLU MLP, residual; final RMSNorm; LM head (optionally tied to the
+// embedding). Positions come from the attention mask.
+package llama
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// Config holds the LlamaConfig fields of a Hugging Face config.json that the architecture
+// needs. Zero values are filled by Validate with Hugging Face's defaults where one exists.
+type Config struct {
+	ModelType             string   `json:"model_type,omitempty"`
+	VocabSize             int      `json:"vocab_size"`
+	HiddenSize            int      `json:"hidden_size"`
+	IntermediateSize      int      `json:"intermediate_size"`
+	NumHiddenLayers       int      `json:"num_hidden_layers"`
+	NumAttentionHeads     int      `json:"num_attention_heads"`
+	NumKeyValueHeads      int      `json:"num_key_value_heads,omitempty"` // default NumAttentionHeads
+	HeadDim               int      `json:"head_dim,omitempty"`            // default HiddenSize/NumAttentionHeads
+	RMSNormEps            float64  `json:"rms_norm_eps,omitempty"`        // default 1e-6
+	RopeTheta             float64  `json:"rope_theta,omitempty"`          // default 10000
+	MaxPositionEmbeddings int      `json:"max_position_embeddings,omitempty"`
+	TieWordEmbeddings     bool     `json:"tie_word_embeddings"`
+	BOSTokenID            TokenID  `json:"bos_token_id,omitempty"`
+	EOSTokenID            TokenID  `json:"eos_token_id,omitempty"`
+	PadTokenID            TokenID  `json:"pad_token_id,omitempty"`
+	TorchDType            string   `json:"torch_dtype,omitempty"`
+	Architectures         []string `json:"architectures,omitempty"`
+}
+
+// TokenID is a token id that config.json may give as a number, a list (the first is used)
+// or null (-1).
+type TokenID int
+
+// UnmarshalJSON accepts a number, a list of numbers or null.
+func (t *TokenID) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch x := v.(type) {
+	case nil:
+		*t = -1
+	case float64:
+		*t = TokenID(x)
+	case []any:
+		if len(x) == 0 {
+			*t = -1
+			return nil
+		}
+		f, ok := x[0].(float64)
+		if !ok {
+			return fmt.Errorf("token id list holds %v", x[0])
+		}
+		*t = TokenID(f)
+	default:
+		return fmt.Errorf("token id must be a number or a list, got %v", v)
+	}
+	return nil
+}
+
+// LoadConfig reads and validates a Hugging Face config.json.
+func LoadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("llama: %w", err)
+	}
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return Config{}, fmt.Errorf("llama: %s: %w", path, err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("llama: %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Save writes the config as config.json-style JSON.
+func (c Config) Save(path string) error {
+	if c.ModelType == "" {
+		c.ModelType = "llama"
+	}
+	if len(c.Architectures) == 0 {
+		c.Architectures = []string{"LlamaForCausalLM"}
+	}
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// Validate fills defaults and checks that the sizes fit together.
+func (c *Config) Validate() error {
+	if c.NumKeyValueHeads == 0 {
+		c.NumKeyValueHeads = c.NumAttentionHeads
+	}
+	if c.HeadDim == 0 && c.NumAttentionHeads > 0 {
+		c.HeadDim = c.HiddenSize / c.NumAttentionHeads
+	}
+	if c.RMSNormEps == 0 {
+		c.RMSNormEps = 1e-6
+	}
+	if c.RopeTheta == 0 {
+		c.RopeTheta = 10000
+	}
+	if c.MaxPositionEmbeddings == 0 {
+		c.MaxPositionEmbeddings = 2048
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"vocab_size", c.VocabSize}, {"hidden_size", c.HiddenSize}, {"intermediate_size", c.IntermediateSize},
+		{"num_hidden_layers", c.NumHiddenLayers}, {"num_attention_heads", c.NumAttentionHeads},
+	} {
+		if f.v <= 0 {
+			return fmt.Errorf("%s must be positive, got %d", f.name, f.v)
+		}
+	}
+	if c.NumAttentionHeads%c.NumKeyValueHeads != 0 {
+		return fmt.Errorf("num_attention_heads (%d) must be a multiple of num_key_value_heads (%d)", c.NumAttentionHeads, c.NumKeyValueHeads)
+	}
+	if c.HeadDim%2 != 0 {
+		return fmt.Errorf("head dimension %d must be even for rotary embeddings", c.HeadDim)
+	}
+	if c.ModelType != "" && c.ModelType != "llama" && c.ModelType != "mistral" {
+		return fmt.Errorf("model_type %q is not a LLaMA-architecture model (want llama or mistral)", c.ModelType)
+	}
+	return nil
+}
+
+// Param names one parameter tensor and its shape, Hugging Face style ([out, in] for linear
+// layers).
+type Param struct {
+	Name  string
+	Shape []int64
+}
+
+// Params lists every parameter in a fixed order: embedding, layers in order, final norm,
+// LM head (absent when tied).
+func (c Config) Params() []Param {
+	d, f, v := int64(c.HiddenSize), int64(c.IntermediateSize), int64(c.VocabSize)
+	q := int64(c.NumAttentionHeads * c.HeadDim)
+	kv := int64(c.NumKeyValueHeads * c.HeadDim)
+	ps := []Param{{"model.embed_tokens.weight", []int64{v, d}}}
+	for l := 0; l < c.NumHiddenLayers; l++ {
+		p := fmt.Sprintf("model.layers.%d.", l)
+		ps = append(ps,
+			Param{p + "input_layernorm.weight", []int64{d}},
+			Param{p + "self_attn.q_proj.weight", []int64{q, d}},
+			Param{p + "self_attn.k_proj.weight", []int64{kv, d}},
+			Param{p + "self_attn.v_proj.weight", []int64{kv, d}},
+			Param{p + "self_attn.o_proj.weight", []int64{d, q}},
+			Param{p + "post_attention_layernorm.weight", []int64{d}},
+			Param{p + "mlp.gate_proj.weight", []int64{f, d}},
+			Param{p + "mlp.up_proj.weight", []int64{f, d}},
+			Param{p + "mlp.down_proj.weight", []int64{d, f}},
+		)
+	}
+	ps = append(ps, Param{"model.norm.weight", []int64{d}})
+	if !c.TieWordEmbeddings {
+		ps = append(ps, Param{"lm_head.weight", []int64{v, d}})
+	}
+	return ps
+}
+
+// NumParams is the total number of parameters.
+func (c Config) NumParams() int64 {
+	var n int64
+	for _, p := range c.Params() {
+		size := int64(1)
+		for _, d := range p.Shape {
+			size *= d
+		}
+		n += size
+	}
+	return n
+}
