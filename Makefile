@@ -33,5 +33,10 @@ bench: setup
 generate:
 	$(GO) generate ./...
 
+# data rebuilds the committed dataset in testdata/data from Debian's dict-wn and dict-foldoc
+# (apt-get install dict-wn dict-foldoc) and the small BPE tokenizer trained on it.
+data:
+	$(GO) run ./tools/mkdata -out testdata/data
+
 clean:
 	rm -rf bin

@@ -1,7 +1,13 @@
 package llama
 
 import (
+	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/l3m/l3m-engine/engine/ort"
+	"github.com/l3m/l3m-engine/graphs"
 )
 
 func TestGraphsLoad(t *testing.T) {
@@ -12,4 +18,24 @@ func TestGraphsLoad(t *testing.T) {
 	session(t, g, err)
 	g, err = BuildDecode(cfg, Options{})
 	session(t, g, err)
+}
+
+// TestLlama7BGraphsLoad builds all three graphs of LLaMA-7B's config.json (no weights:
+// they are graph inputs) and has ONNX Runtime load each.
+func TestLlama7BGraphsLoad(t *testing.T) {
+	cfg, err := LoadConfig(filepath.Join("..", "..", "testdata", "configs", "llama-7b.json"))
+	require.NoError(t, err)
+	require.Equal(t, int64(6_738_415_616), cfg.NumParams())
+	require.NoError(t, ort.Init(""))
+	for name, build := range map[string]func(Config, Options) (*graphs.Graph, error){
+		"train": BuildTrain, "score": BuildScore, "decode": BuildDecode,
+	} {
+		g, err := build(cfg, Options{})
+		require.NoError(t, err)
+		model, err := g.Marshal()
+		require.NoError(t, err)
+		in, out, err := ort.ValidateModel(name, model)
+		require.NoError(t, err)
+		t.Logf("%s: %d nodes, %.0f KB, %d inputs, %d outputs", name, len(g.Nodes()), float64(len(model))/1024, len(in), len(out))
+	}
 }
