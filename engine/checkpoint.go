@@ -35,7 +35,7 @@ type TrainerState struct {
 	Step          int             `json:"step"`           // optimizer steps completed
 	TotalSteps    int             `json:"total_steps"`    // planned optimizer steps
 	Epoch         int             `json:"epoch"`          // current epoch (0-based)
-	RNG           [2]uint64       `json:"rng"`            // trainer RNG (PCG) state
+	RNG           []byte          `json:"rng"`            // trainer RNG (PCG) state, MarshalBinary form
 	Data          json.RawMessage `json:"data,omitempty"` // data pipeline position
 	Method        json.RawMessage `json:"method,omitempty"`
 	OptimizerStep int64           `json:"optimizer_step"`

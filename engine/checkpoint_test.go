@@ -23,7 +23,7 @@ func TestCheckpointRoundTripAndPrune(t *testing.T) {
 	}
 	opt.Step = 3
 	for step := 1; step <= 4; step++ {
-		_, err := SaveCheckpoint(out, cfg, params, opt, TrainerState{Step: step, RNG: [2]uint64{1, 2}, Data: []byte(`{"row":5}`)}, nil, 2)
+		_, err := SaveCheckpoint(out, cfg, params, opt, TrainerState{Step: step, RNG: []byte{1, 2}, Data: []byte(`{"row":5}`)}, nil, 2)
 		require.NoError(t, err)
 	}
 	dirs, err := ListCheckpoints(out)
