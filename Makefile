@@ -37,6 +37,7 @@ generate:
 # (apt-get install dict-wn dict-foldoc) and the small BPE tokenizer trained on it.
 data:
 	$(GO) run ./tools/mkdata -out testdata/data
+	$(GO) run ./tools/mktokenizer -data testdata/data/dict_instruct.jsonl -vocab 4096 -out testdata/tokenizers/dict-bpe
 
 clean:
 	rm -rf bin

@@ -1,0 +1,147 @@
+package tokenize
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// tokenizerConfig is what Load reads from tokenizer_config.json. Each token may be written
+// as a string, as {"content": "..."} (AddedToken form) or as null.
+type tokenizerConfig struct {
+	BOS tokenName `json:"bos_token"`
+	EOS tokenName `json:"eos_token"`
+	PAD tokenName `json:"pad_token"`
+	UNK tokenName `json:"unk_token"`
+}
+
+// tokenName is a special token's text; "" when absent or null.
+type tokenName string
+
+func (t *tokenName) UnmarshalJSON(b []byte) error {
+	if isJSONNull(b) {
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*t = tokenName(s)
+		return nil
+	}
+	var obj struct {
+		Content string `json:"content"`
+	}
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return fmt.Errorf("want a string or {\"content\": ...}, have %s", b)
+	}
+	*t = tokenName(obj.Content)
+	return nil
+}
+
+// modelConfig is what Load reads from config.json; eos_token_id may be a list (the first
+// entry is used).
+type modelConfig struct {
+	BOS tokenID `json:"bos_token_id"`
+	EOS tokenID `json:"eos_token_id"`
+	PAD tokenID `json:"pad_token_id"`
+}
+
+// tokenID is an id from config.json; -1 when absent or null.
+type tokenID int32
+
+func (t *tokenID) UnmarshalJSON(b []byte) error {
+	*t = -1
+	if isJSONNull(b) {
+		return nil
+	}
+	var id int32
+	if json.Unmarshal(b, &id) == nil {
+		*t = tokenID(id)
+		return nil
+	}
+	var ids []int32
+	if err := json.Unmarshal(b, &ids); err != nil {
+		return fmt.Errorf("want an id or a list of ids, have %s", b)
+	}
+	if len(ids) > 0 {
+		*t = tokenID(ids[0])
+	}
+	return nil
+}
+
+// Fallback names, tried in order when neither config file names a token.
+var (
+	wellKnownBOS = []string{"<s>", "<|begin_of_text|>", "<|startoftext|>", "<bos>", "[CLS]", "<|endoftext|>"}
+	wellKnownEOS = []string{"</s>", "<|end_of_text|>", "<|endoftext|>", "<eos>", "[SEP]"}
+	wellKnownPAD = []string{"<pad>", "[PAD]", "<|pad|>", "<|padding|>"}
+	wellKnownUNK = []string{"<unk>", "[UNK]", "<|unk|>"}
+)
+
+// readOptionalJSON decodes path into v; a missing file is not an error (found is false).
+func readOptionalJSON(path string, v any) (found bool, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return true, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return true, nil
+}
+
+// resolveSpecialTokens fills t.bos, t.eos, t.pad and t.unk from dir's tokenizer_config.json,
+// then config.json, then the well-known names. PAD falls back to EOS, the usual choice for
+// models trained without one; a token that cannot be found is -1.
+func (t *Tokenizer) resolveSpecialTokens(dir string) error {
+	var tc tokenizerConfig
+	if _, err := readOptionalJSON(filepath.Join(dir, "tokenizer_config.json"), &tc); err != nil {
+		return err
+	}
+	mc := modelConfig{BOS: -1, EOS: -1, PAD: -1}
+	if _, err := readOptionalJSON(filepath.Join(dir, "config.json"), &mc); err != nil {
+		return err
+	}
+	pick := func(what string, name tokenName, id tokenID, wellKnown []string) (int32, error) {
+		if name != "" {
+			got, ok := t.TokenID(string(name))
+			if !ok {
+				return -1, fmt.Errorf("tokenizer_config.json: %s %q is not in the vocabulary", what, name)
+			}
+			return got, nil
+		}
+		if id >= 0 {
+			if int(id) >= t.vocabSize {
+				return -1, fmt.Errorf("config.json: %s_id %d is outside the vocabulary (size %d)", what, id, t.vocabSize)
+			}
+			return int32(id), nil
+		}
+		for _, n := range wellKnown {
+			if got, ok := t.TokenID(n); ok {
+				return got, nil
+			}
+		}
+		return -1, nil
+	}
+	var err error
+	if t.bos, err = pick("bos_token", tc.BOS, mc.BOS, wellKnownBOS); err != nil {
+		return err
+	}
+	if t.eos, err = pick("eos_token", tc.EOS, mc.EOS, wellKnownEOS); err != nil {
+		return err
+	}
+	if t.pad, err = pick("pad_token", tc.PAD, mc.PAD, wellKnownPAD); err != nil {
+		return err
+	}
+	if t.pad < 0 {
+		t.pad = t.eos
+	}
+	if t.unk, err = pick("unk_token", tc.UNK, -1, wellKnownUNK); err != nil {
+		return err
+	}
+	return nil
+}
