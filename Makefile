@@ -2,7 +2,7 @@
 GO ?= go
 export ONNXRUNTIME_LIB ?= $(CURDIR)/.cache/ort/libonnxruntime.so.1
 
-.PHONY: all setup build test test-short vet fmt bench generate data clean
+.PHONY: all setup build test vet fmt bench generate data fuzz clean demo base
 
 all: build
 
@@ -19,6 +19,18 @@ test: setup
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) fuzz FUZZTIME=5s
+
+# fuzz runs every fuzz target briefly (FUZZTIME each); CI runs it as part of `make test`.
+FUZZTIME ?= 30s
+FUZZ_TARGETS = ./data:FuzzSplitTranscript ./tokenize:FuzzChatTemplate ./tokenize:FuzzRoundTrip \
+	./engine/weights:FuzzReadHeader ./tools/mkdata:FuzzSplitSentences ./tools/mkdata:FuzzParseArticles
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 vet:
 	$(GO) vet ./...

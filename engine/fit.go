@@ -78,7 +78,8 @@ type StepLog struct {
 	LR        float64 `json:"lr"`
 	GradNorm  float64 `json:"grad_norm"`
 	Sequences int     `json:"sequences"`
-	Tokens    int     `json:"tokens"`
+	Tokens    int     `json:"tokens"`      // non-padding input tokens processed
+	ScoredTok int     `json:"loss_tokens"` // tokens whose prediction is in the loss
 	TokensPS  float64 `json:"tokens_per_s"`
 	Elapsed   float64 `json:"elapsed_s"`
 }
@@ -222,7 +223,7 @@ func (f *Fitter) Run() error {
 			elapsed := time.Since(f.start).Seconds()
 			f.hooks.OnStep(StepLog{
 				Step: f.state.Step, Kind: "task", Epoch: f.state.Epoch, Loss: stats.loss, LR: lr, GradNorm: norm,
-				Sequences: stats.sequences, Tokens: stats.tokens, TokensPS: float64(stats.tokens) / stats.seconds, Elapsed: elapsed,
+				Sequences: stats.sequences, Tokens: stats.tokens, ScoredTok: stats.scored, TokensPS: float64(stats.tokens) / stats.seconds, Elapsed: elapsed,
 			})
 		}
 		last := f.state.Step == f.conf.Steps
@@ -254,7 +255,8 @@ func (f *Fitter) Run() error {
 type gradStats struct {
 	loss      float64 // mean length-normalized NLL over the mini-batch
 	sequences int
-	tokens    int
+	tokens    int // non-padding input tokens
+	scored    int // tokens in the loss
 	seconds   float64
 }
 
@@ -292,7 +294,10 @@ func (f *Fitter) taskGradient() (gradStats, error) {
 		st.loss += res.Loss
 		st.sequences += b.B
 		for _, n := range res.Tokens {
-			st.tokens += int(n)
+			st.scored += int(n)
+		}
+		for _, m := range b.AttentionMask {
+			st.tokens += int(m)
 		}
 	}
 	st.loss /= float64(st.sequences)

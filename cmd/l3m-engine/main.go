@@ -36,6 +36,8 @@ func (g *Globals) ortOptions() (ort.Options, error) {
 type CLI struct {
 	Globals
 
+	Fit   FitCmd   `cmd:"" help:"Fine-tune a model (SFT) on prompt/response data."`
+	Eval  EvalCmd  `cmd:"" help:"Perplexity (length-normalized NLL, mean +- std) of a model on a dataset, as JSON."`
 	Init  InitCmd  `cmd:"" help:"Write a new randomly initialised model directory from a config.json."`
 	Graph GraphCmd `cmd:"" help:"Build, validate and inspect the ONNX graphs of a model."`
 }
@@ -46,6 +48,7 @@ func main() {
 		kong.Name("l3m-engine"),
 		kong.Description("Constrained fine-tuning (L3M) of LLaMA-architecture models on ONNX Runtime."),
 		kong.UsageOnError(),
+		kong.Configuration(configLoader),
 	)
 	err := ctx.Run(&cli.Globals)
 	if err != nil {

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/l3m/l3m-engine/engine/weights"
+	"github.com/l3m/l3m-engine/graphs/llama"
+	"github.com/l3m/l3m-engine/tokenize"
+)
+
+// model is a Hugging Face-style model directory loaded for training or inference.
+type model struct {
+	dir    string
+	cfg    llama.Config
+	params *weights.Store
+	tok    *tokenize.Tokenizer
+}
+
+// tokenizerFiles are copied along with the weights into every checkpoint.
+var tokenizerFiles = []string{"tokenizer.json", "tokenizer_config.json"}
+
+// loadModel reads config.json, the safetensors weights and tokenizer.json of dir, and
+// checks that they fit together.
+func loadModel(flag, dir string) (*model, error) {
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("%s %s: not a model directory (want config.json, model.safetensors and tokenizer.json)", flag, dir)
+	}
+	cfg, err := llama.LoadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	params, err := weights.Load(dir, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	tok, err := tokenize.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	if tok.VocabSize() > cfg.VocabSize {
+		return nil, fmt.Errorf("%s %s: tokenizer has %d tokens but the model's vocab_size is %d; use the tokenizer the model was trained with", flag, dir, tok.VocabSize(), cfg.VocabSize)
+	}
+	return &model{dir: dir, cfg: cfg, params: params, tok: tok}, nil
+}
+
+// copyFiles lists the tokenizer files present in the model directory.
+func (m *model) copyFiles() []string {
+	var files []string
+	for _, f := range tokenizerFiles {
+		p := filepath.Join(m.dir, f)
+		if _, err := os.Stat(p); err == nil {
+			files = append(files, p)
+		}
+	}
+	return files
+}
