@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,10 +63,10 @@ var writeHook func(path string) error
 
 // SaveCheckpoint writes a complete checkpoint of step into out atomically: everything goes
 // into a temporary directory that is synced and then renamed to checkpoint-<step>, so a
-// crash or a failed write never leaves a directory that --resume would load. extra lists
-// files (tokenizer.json, ...) copied from the model directory. Older checkpoints beyond
+// crash or a failed write never leaves a directory that --resume would load. extra holds
+// files (tokenizer.json, ...) written beside the weights, by name. Older checkpoints beyond
 // keep are then removed (keep <= 0 keeps all).
-func SaveCheckpoint(out string, cfg llama.Config, params *weights.Store, opt *AdamW, st TrainerState, extra []string, keep int) (string, error) {
+func SaveCheckpoint(out string, cfg llama.Config, params *weights.Store, opt *AdamW, st TrainerState, extra map[string][]byte, keep int) (string, error) {
 	final := filepath.Join(out, checkpointName(st.Step))
 	tmp := final + checkpointTmpMark
 	if err := os.RemoveAll(tmp); err != nil {
@@ -94,7 +96,7 @@ func SaveCheckpoint(out string, cfg llama.Config, params *weights.Store, opt *Ad
 	return final, pruneCheckpoints(out, keep)
 }
 
-func writeCheckpointFiles(dir string, cfg llama.Config, params *weights.Store, opt *AdamW, st TrainerState, extra []string) error {
+func writeCheckpointFiles(dir string, cfg llama.Config, params *weights.Store, opt *AdamW, st TrainerState, extra map[string][]byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -121,11 +123,11 @@ func writeCheckpointFiles(dir string, cfg llama.Config, params *weights.Store, o
 	if err := cfg.Save(filepath.Join(dir, modelConfigFile)); err != nil {
 		return err
 	}
-	for _, src := range extra {
-		if err := hook(filepath.Base(src)); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		if err := hook(name); err != nil {
 			return err
 		}
-		if err := copyFileSync(src, filepath.Join(dir, filepath.Base(src))); err != nil {
+		if err := writeFileSync(filepath.Join(dir, name), extra[name]); err != nil {
 			return err
 		}
 	}
@@ -205,14 +207,6 @@ func writeFileSync(path string, b []byte) error {
 		return err
 	}
 	return f.Close()
-}
-
-func copyFileSync(src, dst string) error {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return writeFileSync(dst, b)
 }
 
 func syncDir(dir string) error {

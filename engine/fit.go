@@ -31,19 +31,19 @@ type Source interface {
 // FitConfig configures a run. Zero values mean the defaults in brackets (the L3M paper's
 // hyper-parameters).
 type FitConfig struct {
-	Steps          int         // optimizer steps in the run (required)
-	BatchSize      int         // sequences per optimizer step (mini-batch) [64]
-	MicroBatchSize int         // sequences per ONNX Runtime Run [8]
-	LR             float64     // peak learning rate [1e-6]
-	Warmup         float64     // warm-up fraction of Steps [0.05]
-	Clip           float64     // global gradient-norm clip; < 0 disables [1.0]
-	AdamW          AdamWConfig // betas 0.9/0.999, eps 1e-8, weight decay 0.1
-	Seed           uint64      // trainer RNG seed
-	Out            string      // output directory (checkpoints, metrics)
-	SaveEvery      int         // checkpoint every N steps; 0 = only at the end
-	EvalEvery      int         // validate every N steps; 0 = only before and after
-	Keep           int         // checkpoints kept [3]
-	CopyFiles      []string    // files copied into every checkpoint (tokenizer.json, ...)
+	Steps          int               // optimizer steps in the run (required)
+	BatchSize      int               // sequences per optimizer step (mini-batch) [64]
+	MicroBatchSize int               // sequences per ONNX Runtime Run [8]
+	LR             float64           // peak learning rate [1e-6]
+	Warmup         float64           // warm-up fraction of Steps [0.05]
+	Clip           float64           // global gradient-norm clip; < 0 disables [1.0]
+	AdamW          AdamWConfig       // betas 0.9/0.999, eps 1e-8, weight decay 0.1
+	Seed           uint64            // trainer RNG seed
+	Out            string            // output directory (checkpoints, metrics)
+	SaveEvery      int               // checkpoint every N steps; 0 = only at the end
+	EvalEvery      int               // validate every N steps; 0 = only before and after
+	Keep           int               // checkpoints kept [3]
+	ExtraFiles     map[string][]byte // files written into every checkpoint (tokenizer.json, ...)
 	Session        ort.Options
 }
 
@@ -323,7 +323,7 @@ func (f *Fitter) checkpoint() error {
 		return err
 	}
 	f.state.Data, f.state.RNG = data, rng
-	dir, err := SaveCheckpoint(f.conf.Out, f.cfg, f.params, f.opt, f.state, f.conf.CopyFiles, f.conf.Keep)
+	dir, err := SaveCheckpoint(f.conf.Out, f.cfg, f.params, f.opt, f.state, f.conf.ExtraFiles, f.conf.Keep)
 	if err != nil {
 		return err
 	}

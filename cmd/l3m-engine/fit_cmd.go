@@ -15,6 +15,7 @@ import (
 	"github.com/l3m/l3m-engine/data"
 	"github.com/l3m/l3m-engine/engine"
 	"github.com/l3m/l3m-engine/engine/weights"
+	"github.com/l3m/l3m-engine/graphs/llama"
 )
 
 // FitCmd fine-tunes a model. Flags can also come from a JSON config file (--config);
@@ -89,6 +90,10 @@ func (c *FitCmd) Run(g *Globals) error {
 		m.params = resume.Params
 	}
 
+	extra, err := m.extraFiles()
+	if err != nil {
+		return fmt.Errorf("--model: %w", err)
+	}
 	trainOpt, valPath, valOpt := c.dataOptions()
 	tmpl := c.template()
 	n, bstats, rstats, err := countSequences(c.Train, trainOpt, m.tok, tmpl)
@@ -150,7 +155,7 @@ func (c *FitCmd) Run(g *Globals) error {
 		Steps: steps, BatchSize: c.BatchSize, MicroBatchSize: c.MicroBatchSize, LR: c.LR, Warmup: c.Warmup,
 		Clip: c.Clip, AdamW: engine.AdamWConfig{WeightDecay: c.WeightDecay, NoDecay: c.WeightDecay == 0},
 		Seed: c.Seed, Out: c.Out, SaveEvery: c.SaveEvery, EvalEvery: c.EvalEvery, Keep: c.Keep,
-		CopyFiles: m.copyFiles(), Session: opts,
+		ExtraFiles: extra, Session: opts,
 	}
 	if c.Clip == 0 {
 		conf.Clip = -1
@@ -173,7 +178,7 @@ func (c *FitCmd) Run(g *Globals) error {
 		return err
 	}
 	final := filepath.Join(c.Out, "final")
-	if err := saveModelDir(final, m, m.params); err != nil {
+	if err := saveModelDir(final, m.cfg, m.params, extra); err != nil {
 		return err
 	}
 	prog.line("done: %d steps in %s (last loss %.4f); model: %s; metrics: %s", f.Step(), time.Since(start).Round(time.Second), last.Loss, final, filepath.Join(c.Out, "metrics.jsonl"))
@@ -228,16 +233,16 @@ func prepareOut(dir string) error {
 	return os.Remove(probe.Name())
 }
 
-// saveModelDir writes a Hugging Face model directory (config, weights, tokenizer).
-func saveModelDir(dir string, m *model, params *weights.Store) error {
+// saveModelDir writes a Hugging Face model directory (config, weights, tokenizer files).
+func saveModelDir(dir string, cfg llama.Config, params *weights.Store, extra map[string][]byte) error {
 	if err := weights.Save(dir, params, weights.SaveOptions{}); err != nil {
 		return err
 	}
-	if err := m.cfg.Save(filepath.Join(dir, "config.json")); err != nil {
+	if err := cfg.Save(filepath.Join(dir, "config.json")); err != nil {
 		return err
 	}
-	for _, src := range m.copyFiles() {
-		if err := copyFile(src, filepath.Join(dir, filepath.Base(src))); err != nil {
+	for name, b := range extra {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			return err
 		}
 	}

@@ -46,14 +46,19 @@ func loadModel(flag, dir string) (*model, error) {
 	return &model{dir: dir, cfg: cfg, params: params, tok: tok}, nil
 }
 
-// copyFiles lists the tokenizer files present in the model directory.
-func (m *model) copyFiles() []string {
-	var files []string
+// extraFiles reads the tokenizer files of the model directory, which every checkpoint and
+// the final model carry (read once: a resumed run's source checkpoint may be pruned).
+func (m *model) extraFiles() (map[string][]byte, error) {
+	files := map[string][]byte{}
 	for _, f := range tokenizerFiles {
-		p := filepath.Join(m.dir, f)
-		if _, err := os.Stat(p); err == nil {
-			files = append(files, p)
+		b, err := os.ReadFile(filepath.Join(m.dir, f))
+		if os.IsNotExist(err) {
+			continue
 		}
+		if err != nil {
+			return nil, err
+		}
+		files[f] = b
 	}
-	return files
+	return files, nil
 }
