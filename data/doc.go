@@ -43,4 +43,15 @@
 // the rest into right-padded Batches with loss and attention masks. Its State (epoch and
 // rows consumed) is all a checkpoint needs: Stream.Restore replays the seeded order to the
 // same point, so a resumed run sees exactly the batches an uninterrupted one would.
+//
+// # Length grouping
+//
+// When lengths vary widely, most of a random batch is padding. BatchOptions.GroupBatches
+// reads that many batches' worth of examples into a group, sorts them by length, cuts
+// them into batches and hands those out in an order drawn from BatchOptions.Seed and the
+// group's start, so batches stay random but their rows are of like length. Pairs are
+// kept together and sorted by their longer side; groups end with their epoch. A grouping
+// Batcher reads a group ahead of the batches it has handed out, so a checkpoint saves its
+// BatchState (the group's start and how many of its batches are out) and Batcher.Restore
+// resumes from it; State alone would repeat the group.
 package data

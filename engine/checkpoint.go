@@ -32,13 +32,13 @@ const (
 )
 
 // TrainerState is everything besides the weights and optimizer moments that an exact
-// resume needs. Data and Method are opaque JSON owned by the data pipeline and the method.
+// resume needs. Method is opaque JSON owned by the method (its data positions,
+// multipliers, EMAs).
 type TrainerState struct {
-	Step          int             `json:"step"`           // optimizer steps completed
-	TotalSteps    int             `json:"total_steps"`    // planned optimizer steps
-	Epoch         int             `json:"epoch"`          // current epoch (0-based)
-	RNG           []byte          `json:"rng"`            // trainer RNG (PCG) state, MarshalBinary form
-	Data          json.RawMessage `json:"data,omitempty"` // data pipeline position
+	Step          int             `json:"step"`        // optimizer steps completed
+	TotalSteps    int             `json:"total_steps"` // planned optimizer steps
+	Epoch         int             `json:"epoch"`       // current epoch (0-based)
+	RNG           []byte          `json:"rng"`         // trainer RNG (PCG) state, MarshalBinary form
 	Method        json.RawMessage `json:"method,omitempty"`
 	OptimizerStep int64           `json:"optimizer_step"`
 	WeightsSHA256 string          `json:"weights_sha256"`

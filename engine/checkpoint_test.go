@@ -23,7 +23,7 @@ func TestCheckpointRoundTripAndPrune(t *testing.T) {
 	}
 	opt.Step = 3
 	for step := 1; step <= 4; step++ {
-		_, err := SaveCheckpoint(out, cfg, params, opt, TrainerState{Step: step, RNG: []byte{1, 2}, Data: []byte(`{"row":5}`)}, nil, 2)
+		_, err := SaveCheckpoint(out, cfg, params, opt, TrainerState{Step: step, RNG: []byte{1, 2}, Method: []byte(`{"row":5}`)}, nil, 2)
 		require.NoError(t, err)
 	}
 	dirs, err := ListCheckpoints(out)
@@ -39,7 +39,7 @@ func TestCheckpointRoundTripAndPrune(t *testing.T) {
 	require.Equal(t, opt.M, cp.M)
 	require.Equal(t, opt.V, cp.V)
 	require.Equal(t, int64(3), cp.State.OptimizerStep)
-	require.JSONEq(t, `{"row":5}`, string(cp.State.Data))
+	require.JSONEq(t, `{"row":5}`, string(cp.State.Method))
 }
 
 // TestCheckpointDiskFull simulates ENOSPC at every file of a checkpoint: the save fails

@@ -11,12 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/l3m/l3m-engine/engine/ort"
 	"github.com/l3m/l3m-engine/engine/weights"
 	"github.com/l3m/l3m-engine/graphs/llama"
 )
 
-// Source yields task data as padded micro-batches and can resume from a saved position.
+// Source yields data as padded micro-batches and can resume from a saved position.
 type Source interface {
 	// Next returns the next micro-batch; io.EOF once every epoch is consumed.
 	Next() (Batch, error)
@@ -28,40 +27,40 @@ type Source interface {
 	Restore(json.RawMessage) error
 }
 
-// FitConfig configures a run. Zero values mean the defaults in brackets (the L3M paper's
-// hyper-parameters).
+// Method computes the update direction of each optimizer step. SFT, Bradley-Terry reward
+// training, L3M and MM are methods; the loop around them (schedule, AdamW, checkpoints,
+// validation, logging) is the same for all.
+type Method interface {
+	// Gradient fills grad with the update direction of 0-based optimizer step t, averaged
+	// and clipped as the method prescribes, and describes the step. io.EOF: the data ended.
+	Gradient(t int, rng *rand.PCG, grad []float32) (StepLog, error)
+	// State and Restore carry the method's state (data positions, multipliers, EMAs)
+	// through checkpoints.
+	State() (json.RawMessage, error)
+	Restore(json.RawMessage) error
+}
+
+// FitConfig configures the optimisation loop. Zero values mean the defaults in brackets
+// (the L3M paper's hyper-parameters).
 type FitConfig struct {
-	Steps          int               // optimizer steps in the run (required)
-	BatchSize      int               // sequences per optimizer step (mini-batch) [64]
-	MicroBatchSize int               // sequences per ONNX Runtime Run [8]
-	LR             float64           // peak learning rate [1e-6]
-	Warmup         float64           // warm-up fraction of Steps [0.05]
-	Clip           float64           // global gradient-norm clip; < 0 disables [1.0]
-	AdamW          AdamWConfig       // betas 0.9/0.999, eps 1e-8, weight decay 0.1
-	Seed           uint64            // trainer RNG seed
-	Out            string            // output directory (checkpoints, metrics)
-	SaveEvery      int               // checkpoint every N steps; 0 = only at the end
-	EvalEvery      int               // validate every N steps; 0 = only before and after
-	Keep           int               // checkpoints kept [3]
-	ExtraFiles     map[string][]byte // files written into every checkpoint (tokenizer.json, ...)
-	Session        ort.Options
+	Steps      int               // optimizer steps in the run (required)
+	LR         float64           // peak learning rate [1e-6]
+	Warmup     float64           // warm-up fraction of Steps [0.05]
+	AdamW      AdamWConfig       // betas 0.9/0.999, eps 1e-8, weight decay 0.1
+	Seed       uint64            // trainer RNG seed (the L3M coin, sampling)
+	Out        string            // output directory (checkpoints)
+	SaveEvery  int               // checkpoint every N steps; 0 = only at the end
+	EvalEvery  int               // validate every N steps; 0 = only before and after
+	Keep       int               // checkpoints kept [3]
+	ExtraFiles map[string][]byte // files written into every checkpoint (tokenizer.json, ...)
 }
 
 func (c FitConfig) withDefaults() FitConfig {
-	if c.BatchSize == 0 {
-		c.BatchSize = 64
-	}
-	if c.MicroBatchSize == 0 {
-		c.MicroBatchSize = 8
-	}
 	if c.LR == 0 {
 		c.LR = 1e-6
 	}
 	if c.Warmup == 0 {
 		c.Warmup = 0.05
-	}
-	if c.Clip == 0 {
-		c.Clip = 1
 	}
 	if c.Keep == 0 {
 		c.Keep = 3
@@ -71,17 +70,18 @@ func (c FitConfig) withDefaults() FitConfig {
 
 // StepLog is one optimizer step's record (a line of metrics.jsonl).
 type StepLog struct {
-	Step      int     `json:"step"`
-	Kind      string  `json:"kind"`
-	Epoch     int     `json:"epoch"`
-	Loss      float64 `json:"loss"`
-	LR        float64 `json:"lr"`
-	GradNorm  float64 `json:"grad_norm"`
-	Sequences int     `json:"sequences"`
-	Tokens    int     `json:"tokens"`      // non-padding input tokens processed
-	ScoredTok int     `json:"loss_tokens"` // tokens whose prediction is in the loss
-	TokensPS  float64 `json:"tokens_per_s"`
-	Elapsed   float64 `json:"elapsed_s"`
+	Step      int                `json:"step"`
+	Kind      string             `json:"kind"` // task, constraint, joint, pairs
+	Epoch     int                `json:"epoch"`
+	Loss      float64            `json:"loss"`
+	LR        float64            `json:"lr"`
+	GradNorm  float64            `json:"grad_norm"` // before clipping
+	Sequences int                `json:"sequences"`
+	Tokens    int                `json:"tokens"`      // non-padding input tokens processed
+	ScoredTok int                `json:"loss_tokens"` // tokens whose prediction is in the loss
+	TokensPS  float64            `json:"tokens_per_s"`
+	Elapsed   float64            `json:"elapsed_s"`
+	Extra     map[string]float64 `json:"extra,omitempty"` // method-specific values (mu, lambda_i, ...)
 }
 
 // Hooks are the extras around the loop: logging, validation, progress.
@@ -98,16 +98,15 @@ type Hooks struct {
 // checkpoint was written.
 var ErrInterrupted = errors.New("interrupted; a checkpoint of the last completed step was written")
 
-// Fitter runs supervised fine-tuning: minimise the mean length-normalized NLL of the
-// responses, with AdamW, cosine schedule, clipping and gradient accumulation.
+// Fitter runs the optimisation loop of a Method: learning-rate schedule, gradient from the
+// method, AdamW update, logging, validation and checkpoints.
 type Fitter struct {
 	cfg    llama.Config
 	conf   FitConfig
 	params *weights.Store
 	opt    *AdamW
-	step   *TrainStep
-	accum  []float32
-	src    Source
+	method Method
+	grad   []float32
 	hooks  Hooks
 	state  TrainerState
 	rng    *rand.PCG
@@ -117,30 +116,23 @@ type Fitter struct {
 	interrupt atomic.Bool
 }
 
-// NewFitter prepares a run on params (updated in place). resume, if non-nil, restores the
-// optimizer, RNG, data position and step from a checkpoint whose Params must be params.
-func NewFitter(cfg llama.Config, params *weights.Store, src Source, conf FitConfig, hooks Hooks, resume *Checkpoint) (*Fitter, error) {
+// NewFitter prepares a run of method on params (updated in place). resume, if non-nil,
+// restores the optimizer, RNG, method state and step from a checkpoint whose Params must
+// be params.
+func NewFitter(cfg llama.Config, params *weights.Store, method Method, conf FitConfig, hooks Hooks, resume *Checkpoint) (*Fitter, error) {
 	conf = conf.withDefaults()
 	if conf.Steps <= 0 {
 		return nil, fmt.Errorf("engine: fit: no optimizer steps (Steps = %d)", conf.Steps)
 	}
-	if conf.BatchSize%conf.MicroBatchSize != 0 {
-		return nil, fmt.Errorf("engine: fit: batch size %d is not a multiple of the micro-batch size %d", conf.BatchSize, conf.MicroBatchSize)
-	}
-	step, err := NewTrainStep(cfg, params, nil, conf.Session)
-	if err != nil {
-		return nil, err
-	}
 	f := &Fitter{
-		cfg: cfg, conf: conf, params: params, step: step, src: src, hooks: hooks,
+		cfg: cfg, conf: conf, params: params, method: method, hooks: hooks,
 		opt:   NewAdamW(params.Len(), conf.AdamW, DecayRanges(params)),
-		accum: make([]float32, params.Len()),
+		grad:  make([]float32, params.Len()),
 		rng:   rand.NewPCG(conf.Seed, 0x13A3),
 		state: TrainerState{TotalSteps: conf.Steps},
 	}
 	if resume != nil {
 		if err := f.restore(resume); err != nil {
-			step.Close()
 			return nil, err
 		}
 	}
@@ -176,8 +168,8 @@ func (f *Fitter) restore(cp *Checkpoint) error {
 	if cp.State.TotalSteps != f.conf.Steps {
 		return fmt.Errorf("engine: resume %s: the run was planned for %d steps, now %d; resume with the same data and flags", cp.Dir, cp.State.TotalSteps, f.conf.Steps)
 	}
-	if err := f.src.Restore(cp.State.Data); err != nil {
-		return fmt.Errorf("engine: resume %s: data position: %w", cp.Dir, err)
+	if err := f.method.Restore(cp.State.Method); err != nil {
+		return fmt.Errorf("engine: resume %s: %w", cp.Dir, err)
 	}
 	f.state = cp.State
 	f.lastCP = cp.Dir
@@ -203,28 +195,23 @@ func (f *Fitter) Run() error {
 		t := f.state.Step
 		lr := sched.LR(t)
 
-		stats, err := f.taskGradient()
+		log, err := f.method.Gradient(t, f.rng, f.grad)
 		if errors.Is(err, io.EOF) {
 			break // the data ran out before the planned steps
 		}
 		if err != nil {
 			return err
 		}
-		norm := GlobalNorm(f.accum) / float64(stats.sequences)
-		if math.IsNaN(stats.loss) || math.IsInf(stats.loss, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
-			return f.nonFinite(t, stats.loss, norm)
+		if !finite(log.Loss) || !finite(log.GradNorm) {
+			return f.nonFinite(t, log.Loss, log.GradNorm)
 		}
-		clip := ClipScale(norm, f.conf.Clip)
-		f.opt.Update(f.params.Flat(), f.accum, lr, clip/float64(stats.sequences))
+		f.opt.Update(f.params.Flat(), f.grad, lr, 1)
 		f.state.Step++
-		f.state.Epoch = f.src.Epoch()
+		f.state.Epoch = log.Epoch
 
+		log.Step, log.LR, log.Elapsed = f.state.Step, lr, time.Since(f.start).Seconds()
 		if f.hooks.OnStep != nil {
-			elapsed := time.Since(f.start).Seconds()
-			f.hooks.OnStep(StepLog{
-				Step: f.state.Step, Kind: "task", Epoch: f.state.Epoch, Loss: stats.loss, LR: lr, GradNorm: norm,
-				Sequences: stats.sequences, Tokens: stats.tokens, ScoredTok: stats.scored, TokensPS: float64(stats.tokens) / stats.seconds, Elapsed: elapsed,
-			})
+			f.hooks.OnStep(log)
 		}
 		last := f.state.Step == f.conf.Steps
 		if f.conf.EvalEvery > 0 && f.state.Step%f.conf.EvalEvery == 0 && !last && f.hooks.Eval != nil {
@@ -252,58 +239,7 @@ func (f *Fitter) Run() error {
 	return f.checkpoint()
 }
 
-type gradStats struct {
-	loss      float64 // mean length-normalized NLL over the mini-batch
-	sequences int
-	tokens    int // non-padding input tokens
-	scored    int // tokens in the loss
-	seconds   float64
-}
-
-// taskGradient accumulates, over the micro-batches of one mini-batch, the gradient of the
-// summed per-sequence NLL into f.accum (the caller divides by the sequence count).
-func (f *Fitter) taskGradient() (gradStats, error) {
-	var st gradStats
-	start := time.Now()
-	micro := f.conf.BatchSize / f.conf.MicroBatchSize
-	var ones []float32
-	for m := 0; m < micro; m++ {
-		b, err := f.src.Next()
-		if errors.Is(err, io.EOF) {
-			if m == 0 {
-				return st, io.EOF
-			}
-			break // a short last mini-batch
-		}
-		if err != nil {
-			return st, err
-		}
-		ones = growFloats(ones, b.B)
-		for i := range ones {
-			ones[i] = 1
-		}
-		res, err := f.step.Run(b, ones)
-		if err != nil {
-			return st, err
-		}
-		if m == 0 {
-			copy(f.accum, f.step.Grads().Flat())
-		} else {
-			AddScaled(f.accum, f.step.Grads().Flat(), 1)
-		}
-		st.loss += res.Loss
-		st.sequences += b.B
-		for _, n := range res.Tokens {
-			st.scored += int(n)
-		}
-		for _, m := range b.AttentionMask {
-			st.tokens += int(m)
-		}
-	}
-	st.loss /= float64(st.sequences)
-	st.seconds = time.Since(start).Seconds()
-	return st, nil
-}
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 func (f *Fitter) nonFinite(step int, loss, norm float64) error {
 	where := "no checkpoint was written yet"
@@ -314,7 +250,7 @@ func (f *Fitter) nonFinite(step int, loss, norm float64) error {
 }
 
 func (f *Fitter) checkpoint() error {
-	data, err := f.src.State()
+	method, err := f.method.State()
 	if err != nil {
 		return err
 	}
@@ -322,7 +258,7 @@ func (f *Fitter) checkpoint() error {
 	if err != nil {
 		return err
 	}
-	f.state.Data, f.state.RNG = data, rng
+	f.state.Method, f.state.RNG = method, rng
 	dir, err := SaveCheckpoint(f.conf.Out, f.cfg, f.params, f.opt, f.state, f.conf.ExtraFiles, f.conf.Keep)
 	if err != nil {
 		return err
@@ -334,5 +270,119 @@ func (f *Fitter) checkpoint() error {
 	return nil
 }
 
-// Close releases the sessions.
-func (f *Fitter) Close() error { return f.step.Close() }
+// accumulation is what one pass of micro-batches over a mini-batch produced.
+type accumulation struct {
+	loss      float64 // sum over sequences of w_j * p_j as the graph computed it
+	sequences int
+	tokens    int // non-padding input tokens
+	scored    int // tokens in the loss
+	seconds   float64
+}
+
+// accumulate runs the train step on each micro-batch of a mini-batch and sums the
+// gradients into grad. weights gives each micro-batch's per-sequence weights (nil: 1 each).
+func accumulate(step *TrainStep, batches []Batch, weights func(i int, b Batch) []float32, grad []float32) (accumulation, error) {
+	var acc accumulation
+	start := time.Now()
+	var ones []float32
+	for i, b := range batches {
+		var w []float32
+		if weights != nil {
+			w = weights(i, b)
+		} else {
+			ones = growFloats(ones, b.B)
+			for j := range ones {
+				ones[j] = 1
+			}
+			w = ones
+		}
+		res, err := step.Run(b, w)
+		if err != nil {
+			return acc, err
+		}
+		if i == 0 {
+			copy(grad, step.Grads().Flat())
+		} else {
+			AddScaled(grad, step.Grads().Flat(), 1)
+		}
+		acc.loss += res.Loss
+		acc.sequences += b.B
+		for _, n := range res.Tokens {
+			acc.scored += int(n)
+		}
+		for _, m := range b.AttentionMask {
+			acc.tokens += int(m)
+		}
+	}
+	acc.seconds = time.Since(start).Seconds()
+	return acc, nil
+}
+
+// nextBatches takes up to n micro-batches from src; io.EOF only if none is left.
+func nextBatches(src Source, n int) ([]Batch, error) {
+	var out []Batch
+	for len(out) < n {
+		b, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	if len(out) == 0 {
+		return nil, io.EOF
+	}
+	return out, nil
+}
+
+// clipInPlace scales grad by scale*ClipScale(norm, maxNorm) where norm is the norm of
+// scale*grad, and returns that norm (before clipping).
+func clipInPlace(grad []float32, scale, maxNorm float64) float64 {
+	norm := GlobalNorm(grad) * scale
+	s := scale * ClipScale(norm, maxNorm)
+	if s != 1 {
+		parallelSpans(len(grad), nil, func(lo, hi int, _ bool) {
+			g := grad[lo:hi]
+			for i := range g {
+				g[i] *= float32(s)
+			}
+		})
+	}
+	return norm
+}
+
+// SFT is supervised fine-tuning: each step minimises the mean length-normalized NLL of a
+// mini-batch of task responses, with the gradient clipped to Clip.
+type SFT struct {
+	Train      *TrainStep
+	Data       Source
+	MicroBatch int     // micro-batches per optimizer step (batch size / micro-batch size)
+	Clip       float64 // global-norm clip; <= 0 disables
+}
+
+// Gradient computes the clipped mean gradient of one task mini-batch.
+func (m *SFT) Gradient(t int, _ *rand.PCG, grad []float32) (StepLog, error) {
+	batches, err := nextBatches(m.Data, m.MicroBatch)
+	if err != nil {
+		return StepLog{}, err
+	}
+	acc, err := accumulate(m.Train, batches, nil, grad)
+	if err != nil {
+		return StepLog{}, err
+	}
+	norm := clipInPlace(grad, 1/float64(acc.sequences), m.Clip)
+	return acc.log("task", m.Data.Epoch(), acc.loss/float64(acc.sequences), norm), nil
+}
+
+func (a accumulation) log(kind string, epoch int, loss, norm float64) StepLog {
+	return StepLog{Kind: kind, Epoch: epoch, Loss: loss, GradNorm: norm, Sequences: a.sequences,
+		Tokens: a.tokens, ScoredTok: a.scored, TokensPS: float64(a.tokens) / a.seconds}
+}
+
+// State is the data position.
+func (m *SFT) State() (json.RawMessage, error) { return m.Data.State() }
+
+// Restore moves the data to a saved position.
+func (m *SFT) Restore(s json.RawMessage) error { return m.Data.Restore(s) }

@@ -30,14 +30,21 @@ func (s *memSource) Epoch() int                      { return (s.pos - 1) / len(
 func (s *memSource) State() (json.RawMessage, error) { return json.Marshal(s.pos) }
 func (s *memSource) Restore(m json.RawMessage) error { return json.Unmarshal(m, &s.pos) }
 
+// sft is the SFT method over params with batches of 2 sequences, 2 per optimizer step.
+func sft(t *testing.T, params *weights.Store, batches []Batch) *SFT {
+	step, err := NewTrainStep(tinyConfig(), params, nil, ort.Options{Threads: 1})
+	require.NoError(t, err)
+	t.Cleanup(func() { step.Close() })
+	return &SFT{Train: step, Data: &memSource{batches: batches, epochs: 4}, MicroBatch: 2, Clip: 1}
+}
+
 func fitSetup(t *testing.T) ([]Batch, FitConfig) {
 	cfg := tinyConfig()
 	var batches []Batch
 	for i := 0; i < 4; i++ {
 		batches = append(batches, randomBatch(cfg, 2, 12, uint64(i)))
 	}
-	return batches, FitConfig{Steps: 8, BatchSize: 4, MicroBatchSize: 2, LR: 2e-2, Seed: 9,
-		Session: ort.Options{Threads: 1}, Keep: 10}
+	return batches, FitConfig{Steps: 8, LR: 2e-2, Seed: 9, Keep: 10}
 }
 
 // TestFitLossFallsAndResumeIsExact trains a tiny model for 8 steps in one go, and again in
@@ -51,10 +58,9 @@ func TestFitLossFallsAndResumeIsExact(t *testing.T) {
 	conf.Out = t.TempDir()
 	params := weights.InitRandom(cfg, 3)
 	var losses []float64
-	f, err := NewFitter(cfg, params, &memSource{batches: batches, epochs: 4}, conf, Hooks{OnStep: func(l StepLog) { losses = append(losses, l.Loss) }}, nil)
+	f, err := NewFitter(cfg, params, sft(t, params, batches), conf, Hooks{OnStep: func(l StepLog) { losses = append(losses, l.Loss) }}, nil)
 	require.NoError(t, err)
 	require.NoError(t, f.Run())
-	f.Close()
 	require.Len(t, losses, 8)
 	require.Less(t, losses[7], losses[0]*0.9, "loss should fall: %v", losses)
 	straight := params.Checksum()
@@ -62,21 +68,19 @@ func TestFitLossFallsAndResumeIsExact(t *testing.T) {
 	conf.Out = t.TempDir()
 	conf.SaveEvery = 4
 	params = weights.InitRandom(cfg, 3)
-	f, err = NewFitter(cfg, params, &memSource{batches: batches, epochs: 4}, conf, Hooks{}, nil)
+	f, err = NewFitter(cfg, params, sft(t, params, batches), conf, Hooks{}, nil)
 	require.NoError(t, err)
 	// Interrupt during step 5: it finishes, checkpoints and returns.
 	f.hooks.OnCheckpoint = func(string) { f.Interrupt() }
 	require.ErrorIs(t, f.Run(), ErrInterrupted)
-	f.Close()
 	require.Equal(t, 5, f.Step())
 
 	latest, err := LatestCheckpoint(conf.Out)
 	require.NoError(t, err)
 	cp, _, err := LoadCheckpoint(latest)
 	require.NoError(t, err)
-	f, err = NewFitter(cfg, cp.Params, &memSource{batches: batches, epochs: 4}, conf, Hooks{}, cp)
+	f, err = NewFitter(cfg, cp.Params, sft(t, cp.Params, batches), conf, Hooks{}, cp)
 	require.NoError(t, err)
 	require.NoError(t, f.Run())
-	f.Close()
 	require.Equal(t, straight, cp.Params.Checksum(), "resumed run must end bit-identical")
 }

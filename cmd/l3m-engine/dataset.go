@@ -51,8 +51,16 @@ type batchStream struct {
 	b *data.Batcher
 }
 
+// batching says how sequences become micro-batches.
+type batching struct {
+	size  int    // sequences (or pairs) per micro-batch
+	group int    // length grouping over this many micro-batches; 0 = off
+	seed  uint64 // order of grouped batches
+	pairs bool   // chosen/rejected pairs side by side
+}
+
 // openBatches opens path for batching with the model's tokenizer and template.
-func openBatches(path string, opt data.Options, tok *tokenize.Tokenizer, tmpl tokenize.ChatTemplate, size int, pairs bool) (*batchStream, error) {
+func openBatches(path string, opt data.Options, tok *tokenize.Tokenizer, tmpl tokenize.ChatTemplate, bo batching) (*batchStream, error) {
 	s, err := data.NewStream(path, opt)
 	if err != nil {
 		return nil, err
@@ -61,7 +69,8 @@ func openBatches(path string, opt data.Options, tok *tokenize.Tokenizer, tmpl to
 	if pad < 0 {
 		pad = 0
 	}
-	b, err := data.NewBatcher(s, tmpl.Encoder(tok), data.BatchOptions{Size: size, MaxTokens: tmpl.MaxTokens, PadID: pad, Pairs: pairs})
+	b, err := data.NewBatcher(s, tmpl.Encoder(tok), data.BatchOptions{Size: bo.size, MaxTokens: tmpl.MaxTokens, PadID: pad,
+		Pairs: bo.pairs, GroupBatches: bo.group, Seed: bo.seed})
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -79,14 +88,14 @@ func (bs *batchStream) Next() (engine.Batch, error) {
 
 func (bs *batchStream) Epoch() int { return bs.s.Epoch() }
 
-func (bs *batchStream) State() (json.RawMessage, error) { return json.Marshal(bs.b.State()) }
+func (bs *batchStream) State() (json.RawMessage, error) { return json.Marshal(bs.b.BatchState()) }
 
 func (bs *batchStream) Restore(m json.RawMessage) error {
-	var st data.State
+	var st data.BatchState
 	if err := json.Unmarshal(m, &st); err != nil {
 		return err
 	}
-	return bs.s.Restore(st)
+	return bs.b.Restore(st)
 }
 
 func (bs *batchStream) Close() error { return bs.s.Close() }
@@ -95,7 +104,7 @@ func (bs *batchStream) Close() error { return bs.s.Close() }
 // filters (skips, length limit), which sizes the run's schedule.
 func countSequences(path string, opt data.Options, tok *tokenize.Tokenizer, tmpl tokenize.ChatTemplate) (int, data.BatchStats, data.Stats, error) {
 	opt.Epochs, opt.ShuffleBuffer = 1, 1
-	bs, err := openBatches(path, opt, tok, tmpl, 256, false)
+	bs, err := openBatches(path, opt, tok, tmpl, batching{size: 256})
 	if err != nil {
 		return 0, data.BatchStats{}, data.Stats{}, err
 	}
@@ -120,7 +129,7 @@ func countSequences(path string, opt data.Options, tok *tokenize.Tokenizer, tmpl
 // evaluate scores every sequence of a data part and returns the perplexity summary.
 func evaluate(sc *engine.Scorer, path string, opt data.Options, tok *tokenize.Tokenizer, tmpl tokenize.ChatTemplate, batch int) (engine.Perplexity, error) {
 	opt.Epochs, opt.ShuffleBuffer = 1, 1
-	bs, err := openBatches(path, opt, tok, tmpl, batch, false)
+	bs, err := openBatches(path, opt, tok, tmpl, batching{size: batch, group: 64})
 	if err != nil {
 		return engine.Perplexity{}, err
 	}

@@ -42,6 +42,7 @@ type FitCmd struct {
 	EvalEvery      int     `default:"0" help:"Validation perplexity every N steps (0: only before and after training)." json:"eval_every"`
 	EvalBatchSize  int     `default:"16" help:"Sequences per validation run." json:"eval_batch_size"`
 	Keep           int     `default:"3" help:"Checkpoints kept in --out (older ones are deleted)." json:"keep"`
+	GroupBatches   int     `default:"16" help:"Length grouping: read this many micro-batches of sequences at a time, sort them by length and batch neighbours together (far less padding), in a seeded random order; 0 or 1 turns it off." json:"group_batches"`
 	Resume         bool    `help:"Continue from the newest checkpoint in --out (exactly: same weights as an uninterrupted run). Without one, start from --model." json:"-"`
 
 	DataFlags `embed:""`
@@ -108,7 +109,7 @@ func (c *FitCmd) Run(g *Globals) error {
 		c.Train, n, rstats.Read, rstats.SkippedTotal(), bstats.TooLong, c.MaxTokens, c.Epochs, c.BatchSize, steps)
 
 	trainOpt.Epochs = c.Epochs
-	src, err := openBatches(c.Train, trainOpt, m.tok, tmpl, c.MicroBatchSize, false)
+	src, err := openBatches(c.Train, trainOpt, m.tok, tmpl, batching{size: c.MicroBatchSize, group: c.GroupBatches, seed: c.Seed})
 	if err != nil {
 		return fmt.Errorf("--train: %w", err)
 	}
@@ -152,19 +153,21 @@ func (c *FitCmd) Run(g *Globals) error {
 		OnCheckpoint: func(dir string) { prog.line("checkpoint: %s", dir) },
 	}
 	conf := engine.FitConfig{
-		Steps: steps, BatchSize: c.BatchSize, MicroBatchSize: c.MicroBatchSize, LR: c.LR, Warmup: c.Warmup,
-		Clip: c.Clip, AdamW: engine.AdamWConfig{WeightDecay: c.WeightDecay, NoDecay: c.WeightDecay == 0},
-		Seed: c.Seed, Out: c.Out, SaveEvery: c.SaveEvery, EvalEvery: c.EvalEvery, Keep: c.Keep,
-		ExtraFiles: extra, Session: opts,
+		Steps: steps, LR: c.LR, Warmup: c.Warmup,
+		AdamW: engine.AdamWConfig{WeightDecay: c.WeightDecay, NoDecay: c.WeightDecay == 0},
+		Seed:  c.Seed, Out: c.Out, SaveEvery: c.SaveEvery, EvalEvery: c.EvalEvery, Keep: c.Keep,
+		ExtraFiles: extra,
 	}
-	if c.Clip == 0 {
-		conf.Clip = -1
-	}
-	f, err := engine.NewFitter(m.cfg, m.params, src, conf, hooks, resume)
+	train, err := engine.NewTrainStep(m.cfg, m.params, nil, opts)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer train.Close()
+	method := &engine.SFT{Train: train, Data: src, MicroBatch: c.BatchSize / c.MicroBatchSize, Clip: c.Clip}
+	f, err := engine.NewFitter(m.cfg, m.params, method, conf, hooks, resume)
+	if err != nil {
+		return err
+	}
 	stop := interruptOnSignal(f, prog)
 	defer stop()
 

@@ -177,3 +177,33 @@ func (s *Session) Close() error {
 	}
 	return nil
 }
+
+// NewSessionFromFile loads an ONNX model file. Unlike NewSession it resolves ONNX external
+// data (weights stored beside the model, as models past 2 GB must be) relative to the file.
+func NewSessionFromFile(name, path string, opts Options) (*Session, error) {
+	if !ortgo.IsInitialized() {
+		return nil, fmt.Errorf("ort: load %s: %w", name, errNotInitialized)
+	}
+	so, err := sessionOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("ort: load %s: %w", name, err)
+	}
+	defer so.Destroy()
+	ins, outs, err := ortgo.GetInputOutputInfoWithOptions(path, so)
+	if err != nil {
+		return nil, fmt.Errorf("ort: load %s: %v", name, innermost(err))
+	}
+	inputs, err := ioInfos("input", ins)
+	if err != nil {
+		return nil, fmt.Errorf("ort: load %s: %w", name, err)
+	}
+	outputs, err := ioInfos("output", outs)
+	if err != nil {
+		return nil, fmt.Errorf("ort: load %s: %w", name, err)
+	}
+	session, err := ortgo.NewDynamicAdvancedSession(path, names(inputs), names(outputs), so)
+	if err != nil {
+		return nil, fmt.Errorf("ort: load %s: %v", name, innermost(err))
+	}
+	return &Session{name: name, inputs: inputs, outputs: outputs, session: session}, nil
+}

@@ -48,6 +48,9 @@ type Options struct {
 	// Logits adds the full logits [B, T, V] as an output of the score graph (for
 	// inspection and tests; it costs B*T*V floats per Run). Default off.
 	Logits bool
+	// Weights, when set, bakes each parameter's float32 values into the graph as a named
+	// initializer instead of a graph input: a frozen, self-contained scorer.
+	Weights func(name string) []float32
 }
 
 func (o Options) dtype() graphs.DType {
@@ -69,7 +72,12 @@ type model struct {
 func newModel(name string, cfg Config, opt Options) *model {
 	m := &model{cfg: cfg, g: graphs.New(name), dt: opt.dtype(), params: map[string]*graphs.Value{}}
 	for _, p := range cfg.Params() {
-		v := m.g.Input(p.Name, m.dt, graphs.Dims(toAny(p.Shape)...))
+		shape := graphs.Dims(toAny(p.Shape)...)
+		if opt.Weights != nil {
+			m.params[p.Name] = m.g.Initializer(p.Name, shape, opt.Weights(p.Name))
+			continue
+		}
+		v := m.g.Input(p.Name, m.dt, shape)
 		m.params[p.Name] = v
 		m.order = append(m.order, v)
 	}
