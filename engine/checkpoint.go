@@ -43,7 +43,6 @@ type TrainerState struct {
 	OptimizerStep int64           `json:"optimizer_step"`
 	WeightsSHA256 string          `json:"weights_sha256"`
 	OptimSHA256   string          `json:"optimizer_sha256"`
-	Best          *float64        `json:"best,omitempty"` // best validation metric so far
 }
 
 // Checkpoint is a loaded checkpoint.

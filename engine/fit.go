@@ -281,14 +281,17 @@ type accumulation struct {
 
 // accumulate runs the train step on each micro-batch of a mini-batch and sums the
 // gradients into grad. weights gives each micro-batch's per-sequence weights (nil: 1 each).
-func accumulate(step *TrainStep, batches []Batch, weights func(i int, b Batch) []float32, grad []float32) (accumulation, error) {
+func accumulate(step *TrainStep, batches []Batch, weights func(i int, b Batch) ([]float32, error), grad []float32) (accumulation, error) {
 	var acc accumulation
 	start := time.Now()
 	var ones []float32
 	for i, b := range batches {
 		var w []float32
 		if weights != nil {
-			w = weights(i, b)
+			var err error
+			if w, err = weights(i, b); err != nil {
+				return acc, err
+			}
 		} else {
 			ones = growFloats(ones, b.B)
 			for j := range ones {

@@ -150,8 +150,8 @@ func (s *Sampler) pick(logits []float32, u float64) (int32, error) {
 	if s.cfg.Greedy {
 		best := 0
 		for i, v := range logits {
-			if v != v {
-				return 0, errors.New("NaN logit")
+			if math.IsNaN(float64(v)) {
+				return 0, fmt.Errorf("logit %d is NaN", i)
 			}
 			if v > logits[best] {
 				best = i
@@ -163,36 +163,35 @@ func (s *Sampler) pick(logits []float32, u float64) (int32, error) {
 		s.probs = make([]float64, len(logits))
 	}
 	probs := s.probs[:len(logits)]
-	softmax(probs, logits, s.cfg.Temperature)
-	if !(probs[0] >= 0) { // softmax marks logits it cannot normalise with NaN
+	if !softmax(probs, logits, s.cfg.Temperature) {
 		return 0, errors.New("logits are not finite (NaN, +Inf, or all -Inf)")
 	}
 	ids, p := s.nucleus.keep(probs, s.cfg.TopK, s.cfg.TopP)
 	return draw(ids, p, u), nil
 }
 
-// softmax writes softmax(logits/temperature) into probs, in float64. When the logits hold
-// a NaN or +Inf, or are all -Inf, every prob is NaN.
-func softmax(probs []float64, logits []float32, temperature float64) {
+// softmax writes softmax(logits/temperature) into probs, in float64. It reports false
+// when the logits hold a NaN or +Inf, or are all -Inf.
+func softmax(probs []float64, logits []float32, temperature float64) bool {
 	top := math.Inf(-1)
 	for i, v := range logits {
 		probs[i] = float64(v) / temperature
-		top = math.Max(top, probs[i])
+		if probs[i] > top { // a NaN is skipped here and caught by the sum below
+			top = probs[i]
+		}
 	}
 	var sum float64
 	for i, x := range probs {
 		probs[i] = math.Exp(x - top)
 		sum += probs[i]
 	}
-	if !(sum >= 1) { // the top logit alone gives exp(0) = 1
-		for i := range probs {
-			probs[i] = math.NaN()
-		}
-		return
+	if !(sum >= 1) || math.IsInf(sum, 0) { // the top logit alone gives exp(0) = 1
+		return false
 	}
 	for i := range probs {
 		probs[i] /= sum
 	}
+	return true
 }
 
 // draw picks from ids, renormalising their probabilities p: the first token whose
@@ -209,85 +208,90 @@ func draw(ids []int32, p []float64, u float64) int32 {
 			return ids[i]
 		}
 	}
-	return ids[len(ids)-1] // rounding left target at the total
+	return ids[len(ids)-1] // u*total rounded up to the total
 }
 
 // nucleus selects the tokens that top-k and top-p keep. Its buffers are reused from call
 // to call, so selection allocates nothing once they have grown to the vocabulary.
 type nucleus struct {
-	heap []int32
-	ids  []int32
-	p    []float64
+	probs []float64
+	heap  []int32 // a max-heap of token ids, most probable (then lowest id) on top
+	ids   []int32
+	p     []float64
 }
 
 // keep returns the tokens kept from probs, most probable first (ties by ascending id),
 // with their probabilities: first the topK most probable (all when topK is 0),
 // renormalised when that drops any, then the shortest prefix whose cumulative probability
-// reaches topP. It pops a max-heap, so it costs O(V + kept·log V) rather than a full sort.
+// reaches topP. Tokens of probability 0 are never kept. It pops a max-heap, so it costs O(V + kept·log V) rather than a full sort.
 // The slices are valid until the next call.
 func (n *nucleus) keep(probs []float64, topK int, topP float64) ([]int32, []float64) {
-	size := len(probs)
-	h := n.heap[:0]
-	for i := range size {
-		h = append(h, int32(i))
+	n.probs = probs
+	n.heap = n.heap[:0]
+	for i := range probs {
+		n.heap = append(n.heap, int32(i))
 	}
-	n.heap = h
-	above := func(i, j int32) bool { return probs[i] > probs[j] || probs[i] == probs[j] && i < j }
-	siftDown := func(i, size int) {
-		for {
-			top, l, r := i, 2*i+1, 2*i+2
-			if l < size && above(h[l], h[top]) {
-				top = l
-			}
-			if r < size && above(h[r], h[top]) {
-				top = r
-			}
-			if top == i {
-				return
-			}
-			h[i], h[top] = h[top], h[i]
-			i = top
-		}
+	for i := len(n.heap)/2 - 1; i >= 0; i-- {
+		n.siftDown(i)
 	}
-	for i := size/2 - 1; i >= 0; i-- {
-		siftDown(i, size)
-	}
-	pop := func() int32 {
-		id := h[0]
-		size--
-		h[0] = h[size]
-		siftDown(0, size)
-		return id
-	}
-
-	ids, p := n.ids[:0], n.p[:0]
-	defer func() { n.ids, n.p = ids, p }()
+	n.ids, n.p = n.ids[:0], n.p[:0]
 	if topK > 0 && topK < len(probs) {
 		var sum float64
-		for range topK {
-			id := pop()
-			ids, p = append(ids, id), append(p, probs[id])
+		for len(n.ids) < topK && n.probs[n.heap[0]] > 0 {
+			id := n.pop()
+			n.ids, n.p = append(n.ids, id), append(n.p, probs[id])
 			sum += probs[id]
 		}
-		for i := range p {
-			p[i] /= sum
-		}
 		var cum float64
-		for i, q := range p {
-			if cum += q; cum >= topP {
-				ids, p = ids[:i+1], p[:i+1]
+		for i := range n.p {
+			n.p[i] /= sum
+			if cum += n.p[i]; cum >= topP {
+				n.ids, n.p = n.ids[:i+1], n.p[:i+1]
 				break
 			}
 		}
-		return ids, p
+		return n.ids, n.p
 	}
 	var cum float64
-	for size > 0 && cum < topP {
-		id := pop()
-		ids, p = append(ids, id), append(p, probs[id])
+	for len(n.heap) > 0 && n.probs[n.heap[0]] > 0 && cum < topP {
+		id := n.pop()
+		n.ids, n.p = append(n.ids, id), append(n.p, probs[id])
 		cum += probs[id]
 	}
-	return ids, p
+	return n.ids, n.p
+}
+
+// above orders the heap: higher probability first, then lower id.
+func (n *nucleus) above(i, j int32) bool {
+	return n.probs[i] > n.probs[j] || n.probs[i] == n.probs[j] && i < j
+}
+
+func (n *nucleus) siftDown(i int) {
+	h := n.heap
+	for {
+		top, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && n.above(h[l], h[top]) {
+			top = l
+		}
+		if r < len(h) && n.above(h[r], h[top]) {
+			top = r
+		}
+		if top == i {
+			return
+		}
+		h[i], h[top] = h[top], h[i]
+		i = top
+	}
+}
+
+// pop removes and returns the top of the heap.
+func (n *nucleus) pop() int32 {
+	id := n.heap[0]
+	last := len(n.heap) - 1
+	n.heap[0] = n.heap[last]
+	n.heap = n.heap[:last]
+	n.siftDown(0)
+	return id
 }
 
 // State is the RNG's state, to save with a run that will resume.

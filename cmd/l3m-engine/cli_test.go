@@ -231,7 +231,7 @@ func TestConfigFile(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	log, err := l3m(t, "fit", "--config", cfg, "--model", model, "--train", trainData, "--out", out, "--micro-batch-size", "2", "--threads", "1", "--max-tokens", "64")
 	require.NoError(t, err, log)
-	b, err := os.ReadFile(filepath.Join(out, "fit_config.json"))
+	b, err := os.ReadFile(filepath.Join(out, "run_config.json"))
 	require.NoError(t, err)
 	var resolved map[string]any
 	require.NoError(t, json.Unmarshal(b, &resolved))

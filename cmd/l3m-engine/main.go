@@ -36,10 +36,13 @@ func (g *Globals) ortOptions() (ort.Options, error) {
 type CLI struct {
 	Globals
 
-	Fit   FitCmd   `cmd:"" help:"Fine-tune a model (SFT) on prompt/response data."`
-	Eval  EvalCmd  `cmd:"" help:"Perplexity (length-normalized NLL, mean +- std) of a model on a dataset, as JSON."`
-	Init  InitCmd  `cmd:"" help:"Write a new randomly initialised model directory from a config.json."`
-	Graph GraphCmd `cmd:"" help:"Build, validate and inspect the ONNX graphs of a model."`
+	Fit    FitCmd    `cmd:"" set:"epochs=1" set:"warmup=0.05" set:"eval_help=Validation perplexity every N steps (0: only before and after training)." help:"Fine-tune a model (SFT) on prompt/response data."`
+	Eval   EvalCmd   `cmd:"" help:"Perplexity (length-normalized NLL, mean +- std) of a model on a dataset, as JSON."`
+	Reward RewardCmd `cmd:"" help:"Train (Bradley-Terry) and export learned reward models."`
+	Init   InitCmd   `cmd:"" help:"Write a new randomly initialised model directory from a config.json."`
+	Graph  GraphCmd  `cmd:"" help:"Build, validate and inspect the ONNX graphs of a model."`
+
+	Generate GenerateCmd `cmd:"" help:"Sample a model's responses to prompts (--prompt or --data) as JSON lines."`
 }
 
 func main() {
