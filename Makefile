@@ -15,6 +15,19 @@ setup: .cache/ort/libonnxruntime.so.1
 build:
 	$(GO) build -o bin/l3m-engine ./cmd/l3m-engine
 
+# demo fine-tunes a small model on the bundled dataset end to end (a few minutes on 2 cores).
+demo: setup build
+	./tools/demo.sh
+
+# base rebuilds testdata/models/dict-base, the small pre-trained model later tests start
+# from: a random init of testdata/configs/dict-small.json fine-tuned for 8 epochs (~5 min).
+base: setup build
+	rm -rf out/base
+	bin/l3m-engine init --config testdata/configs/dict-small.json --tokenizer testdata/tokenizers/dict-bpe --seed 1 --out out/base/init
+	bin/l3m-engine fit --model out/base/init --train testdata/data/dict_instruct.parquet --out out/base/fit --threads 2 \
+		--epochs 8 --lr 3e-3 --batch-size 32 --micro-batch-size 16 --max-tokens 256 --eval-every 100 --seed 1
+	rm -rf testdata/models/dict-base && cp -r out/base/fit/final testdata/models/dict-base
+
 test: setup
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
@@ -24,7 +37,8 @@ test: setup
 # fuzz runs every fuzz target briefly (FUZZTIME each); CI runs it as part of `make test`.
 FUZZTIME ?= 30s
 FUZZ_TARGETS = ./data:FuzzSplitTranscript ./tokenize:FuzzChatTemplate ./tokenize:FuzzRoundTrip \
-	./engine/weights:FuzzReadHeader ./tools/mkdata:FuzzSplitSentences ./tools/mkdata:FuzzParseArticles
+	./engine/weights:FuzzReadHeader ./tools/mkdata:FuzzSplitSentences ./tools/mkdata:FuzzParseArticles \
+	./rewards:FuzzParseConstraint ./rewards:FuzzParseRule
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \

@@ -25,7 +25,8 @@ func (e *EMA) Update(x float64) float64 {
 	if alpha == 0 {
 		alpha = DefaultAlpha
 	}
-	e.value = (1-alpha)*e.value + alpha*x
+	// (1-alpha)*v + alpha*x, in the form that leaves v unchanged, bit for bit, when x == v.
+	e.value += alpha * (x - e.value)
 	return e.value
 }
 

@@ -7,7 +7,9 @@ import (
 
 // State is the multiplier state of m constraints across optimizer steps: the moving
 // averages C_hat_i of the constraint values and the multipliers lambda_i. It marshals to
-// JSON (float64s exactly) for checkpoints, so a resumed run continues bit-exactly.
+// JSON (float64s exactly) for checkpoints, so a resumed run continues bit-exactly;
+// non-finite values, which finite rewards and a positive s never produce, do not marshal.
+// A restored state must have one entry per constraint of the run.
 type State struct {
 	CHat   []EMA     `json:"c_hat"`  // moving averages of the batch mean violations
 	Lambda []float64 `json:"lambda"` // current multipliers; 0 before the first update

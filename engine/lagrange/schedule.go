@@ -4,7 +4,8 @@ import "math"
 
 // MuSchedule is L3M's barrier schedule: mu decays exponentially from Start to End over
 // Total optimizer steps, and the relaxation point is s = mu^2. Like the learning-rate
-// schedule it is a pure function of the step, so resuming needs no state.
+// schedule it is a pure function of the step, so resuming needs no state. Start and End
+// must be positive.
 type MuSchedule struct {
 	Start float64 // mu at step 0 [1 when zero]
 	End   float64 // mu at step Total [1e-6 when zero]
