@@ -3,13 +3,16 @@ package rewards
 import (
 	"fmt"
 	"math"
+
+	"github.com/l3m/l3m-engine/data"
 )
 
 // Sample is one sampled response to score.
 type Sample struct {
-	Prompt      string  // the rendered prompt text
-	Response    string  // the decoded response text
-	ResponseIDs []int32 // the response's policy tokens, EOS included when it was produced
+	Prompt      string         // the rendered prompt text
+	Messages    []data.Message // the prompt's dialogue, which learned rewards render with their own template
+	Response    string         // the decoded response text
+	ResponseIDs []int32        // the response's policy tokens, EOS included when it was produced
 }
 
 // Reward scores responses. Score returns one finite score per sample, in order; names

@@ -84,52 +84,61 @@ func fitArgs(model, out string, extra ...string) []string {
 }
 
 // TestFitSIGKILLResumeIsBitIdentical kills a fit with SIGKILL mid-training, resumes it and
-// checks the final weights are byte-identical to an uninterrupted run with the same seed.
+// checks the final weights are byte-identical to an uninterrupted run with the same seed,
+// for SFT and for L3M (whose checkpoints also carry mu, the EMAs, the multipliers, the
+// prompt stream and the sampler's RNG).
 func TestFitSIGKILLResumeIsBitIdentical(t *testing.T) {
 	model := tinyModel(t, 4096)
-	straight := t.TempDir()
-	out, err := l3m(t, fitArgs(model, straight)...)
-	require.NoError(t, err, out)
-	want := fileSHA(t, filepath.Join(straight, "final", "model.safetensors"))
+	for _, method := range [][]string{
+		{"--method", "sft"},
+		{"--method", "l3m", "--constraint", "length>=6", "--constraint", "length<=10", "--max-new-tokens", "12", "--samples", "4"},
+	} {
+		t.Run(method[1], func(t *testing.T) {
+			straight := t.TempDir()
+			out, err := l3m(t, fitArgs(model, straight, method...)...)
+			require.NoError(t, err, out)
+			want := fileSHA(t, filepath.Join(straight, "final", "model.safetensors"))
 
-	killed := t.TempDir()
-	cmd := exec.Command(binary, fitArgs(model, killed)...)
-	cmd.Env = append(os.Environ(), "ONNXRUNTIME_LIB="+ortLib())
-	require.NoError(t, cmd.Start())
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if _, err := os.Stat(filepath.Join(killed, "checkpoint-00000005")); err == nil {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "no checkpoint appeared")
-		time.Sleep(20 * time.Millisecond)
-	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	cmd.Wait()
-	_, err = os.Stat(filepath.Join(killed, "final"))
-	require.True(t, os.IsNotExist(err), "the killed run must not have finished")
+			killed := t.TempDir()
+			cmd := exec.Command(binary, fitArgs(model, killed, method...)...)
+			cmd.Env = append(os.Environ(), "ONNXRUNTIME_LIB="+ortLib())
+			require.NoError(t, cmd.Start())
+			deadline := time.Now().Add(2 * time.Minute)
+			for {
+				if _, err := os.Stat(filepath.Join(killed, "checkpoint-00000005")); err == nil {
+					break
+				}
+				require.True(t, time.Now().Before(deadline), "no checkpoint appeared")
+				time.Sleep(20 * time.Millisecond)
+			}
+			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+			cmd.Wait()
+			_, err = os.Stat(filepath.Join(killed, "final"))
+			require.True(t, os.IsNotExist(err), "the killed run must not have finished")
 
-	out, err = l3m(t, fitArgs(model, killed, "--resume")...)
-	require.NoError(t, err, out)
-	require.Equal(t, want, fileSHA(t, filepath.Join(killed, "final", "model.safetensors")), "resumed run differs from the uninterrupted one")
-	// metrics.jsonl holds each step once.
-	steps := map[int]int{}
-	f, err := os.Open(filepath.Join(killed, "metrics.jsonl"))
-	require.NoError(t, err)
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var rec struct {
-			Step int
-			Kind string
-		}
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &rec))
-		if rec.Kind == "task" {
-			steps[rec.Step]++
-		}
-	}
-	for s := 1; s <= 30; s++ {
-		require.Equal(t, 1, steps[s], "step %d in metrics.jsonl", s)
+			out, err = l3m(t, fitArgs(model, killed, append(method, "--resume")...)...)
+			require.NoError(t, err, out)
+			require.Equal(t, want, fileSHA(t, filepath.Join(killed, "final", "model.safetensors")), "resumed run differs from the uninterrupted one")
+			// metrics.jsonl holds each step once.
+			steps := map[int]int{}
+			f, err := os.Open(filepath.Join(killed, "metrics.jsonl"))
+			require.NoError(t, err)
+			defer f.Close()
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				var rec struct {
+					Step int
+					Kind string
+				}
+				require.NoError(t, json.Unmarshal(sc.Bytes(), &rec))
+				if rec.Kind != "eval" {
+					steps[rec.Step]++
+				}
+			}
+			for s := 1; s <= 30; s++ {
+				require.Equal(t, 1, steps[s], "step %d in metrics.jsonl", s)
+			}
+		})
 	}
 }
 
@@ -212,6 +221,11 @@ func TestFitBadInput(t *testing.T) {
 		{"missing data", append(fitArgs(model, t.TempDir()), "--train", "/nonexistent.parquet"), "/nonexistent.parquet"},
 		{"batch not multiple", fitArgs(model, t.TempDir(), "--batch-size", "6"), "--batch-size 6 must be a multiple of --micro-batch-size 4"},
 		{"missing column", append(fitArgs(model, t.TempDir()), "--schema", "prompt-response"), `column "response" not found`},
+		{"unknown reward", fitArgs(model, t.TempDir(), "--method", "l3m", "--constraint", "helpful>=0.2"), `no reward named "helpful"`},
+		{"constraint syntax", fitArgs(model, t.TempDir(), "--method", "l3m", "--constraint", "length=>50"), "length=>50\n        ^"},
+		{"constraint without l3m", fitArgs(model, t.TempDir(), "--constraint", "length>=5"), "--constraint needs --method l3m or mm"},
+		{"l3m without constraint", fitArgs(model, t.TempDir(), "--method", "mm"), "--method mm needs at least one --constraint"},
+		{"reward model not a scorer", fitArgs(model, t.TempDir(), "--method", "l3m", "--reward", "helpful="+model, "--constraint", "helpful>=0.2"), "manifest.json"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/l3m/l3m-engine/data"
 	"github.com/l3m/l3m-engine/engine"
+	"github.com/l3m/l3m-engine/engine/lagrange"
+	"github.com/l3m/l3m-engine/tokenize"
 )
 
 // FitCmd fine-tunes a model. Flags can also come from a JSON config file (--config);
@@ -18,10 +20,11 @@ type FitCmd struct {
 	Model  string `required:"" type:"path" help:"Model directory: config.json, model.safetensors (or sharded), tokenizer.json." json:"model"`
 	Train  string `required:"" type:"path" help:"Training data: .parquet, .arrow or .jsonl (UltraChat, HH-RLHF or prompt/response)." json:"train"`
 	Val    string `type:"path" help:"Validation data; default: --val-split of --train." json:"val,omitempty"`
-	Method string `default:"sft" enum:"sft" help:"Training method: sft (supervised fine-tuning on the responses)." json:"method"`
+	Method string `default:"sft" enum:"sft,l3m,mm" help:"Training method: sft (supervised fine-tuning on the responses), l3m (SFT under --constraint requirements with the relaxed log-barrier of L3M), mm (the same constraints with a min-max Lagrangian, multipliers by dual ascent)." json:"method"`
 
-	TrainFlags `embed:""`
-	DataFlags  `embed:""`
+	TrainFlags      `embed:""`
+	DataFlags       `embed:""`
+	ConstraintFlags `embed:""`
 }
 
 // Help describes the command at length.
@@ -34,6 +37,9 @@ func (c *FitCmd) Help() string {
 // Run trains.
 func (c *FitCmd) Run(g *Globals) error {
 	if err := c.checkData(); err != nil {
+		return err
+	}
+	if err := c.ConstraintFlags.check(c.Method); err != nil {
 		return err
 	}
 	r, err := startRun(g, &c.TrainFlags, c.Model)
@@ -82,8 +88,63 @@ func (c *FitCmd) Run(g *Globals) error {
 		r.prog.line("step %d: validation perplexity (length-normalized NLL) %.4f +- %.4f over %d sequences (exp %.2f)", step, ppl.Mean, ppl.Std, ppl.N, ppl.ExpMean)
 		return nil
 	}
-	method := &engine.SFT{Train: train, Data: src, MicroBatch: c.BatchSize / c.MicroBatchSize, Clip: c.clip()}
+	sft := &engine.SFT{Train: train, Data: src, MicroBatch: c.BatchSize / c.MicroBatchSize, Clip: c.clip()}
+	if c.Method == "sft" {
+		return r.execute(sft, steps, eval)
+	}
+	method, cleanup, err := c.constrained(r, sft, trainOpt, tmpl, steps)
+	defer cleanup()
+	if err != nil {
+		return err
+	}
 	return r.execute(method, steps, eval)
+}
+
+// constrained builds the L3M or MM method around the SFT task step.
+func (c *FitCmd) constrained(r *run, sft *engine.SFT, trainOpt data.Options, tmpl tokenize.ChatTemplate, steps int) (engine.Method, func(), error) {
+	var closers []func() error
+	cleanup := func() {
+		for _, f := range closers {
+			f()
+		}
+	}
+	cs, rs, rewardClosers, err := c.ConstraintFlags.parse(r.opts)
+	closers = append(closers, rewardClosers...)
+	if err != nil {
+		return nil, cleanup, err
+	}
+	m := r.m
+	promptOpt := trainOpt
+	promptOpt.Seed = c.Seed + 1 // an order of prompts independent of the task batches
+	prompts, err := newPromptStream(c.Train, promptOpt, m.tok, tmpl, c.MaxTokens)
+	if err != nil {
+		return nil, cleanup, fmt.Errorf("--train: %w", err)
+	}
+	closers = append(closers, prompts.Close)
+	samples := c.Samples
+	if samples == 0 {
+		samples = c.BatchSize
+	}
+	dec, err := engine.NewDecoder(m.cfg, m.params, samples, c.MaxTokens+c.MaxNewTokens, r.opts)
+	if err != nil {
+		return nil, cleanup, err
+	}
+	closers = append(closers, dec.Close)
+	pad := max(m.tok.PAD(), 0)
+	sampler := engine.NewSampler(dec, engine.SampleConfig{Temperature: c.Temperature, TopP: c.TopP, TopK: c.TopK,
+		MaxNewTokens: c.MaxNewTokens, EOS: m.tok.EOS(), Pad: pad, Seed: c.Seed})
+	method, err := engine.NewConstrained(&engine.Constrained{
+		Task: sft, Train: sft.Train, Prompts: prompts, Sampler: sampler, Rewards: rewardFunc(rs, prompts, m.tok, tmpl),
+		Constraints: cs, Mu: lagrange.MuSchedule{Start: c.MuStart, End: c.MuEnd, Total: steps},
+		DualAscent: c.Method == "mm", LambdaLR: c.LambdaLR, Baseline: c.Baseline, Joint: c.Joint,
+		Samples: samples, MicroBatch: c.MicroBatchSize, Clip: c.clip(), Pad: pad,
+	}, c.EMAAlpha)
+	if err != nil {
+		return nil, cleanup, err
+	}
+	warn := newInfeasibility(cs, steps)
+	r.afterStep = func(l engine.StepLog) { warn.observe(l, r.prog.line) }
+	return method, cleanup, nil
 }
 
 func (c *FitCmd) checkData() error {

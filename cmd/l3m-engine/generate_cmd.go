@@ -23,6 +23,7 @@ type GenerateCmd struct {
 	Prompt       []string `sep:"none" help:"A prompt, sent as one user message; repeat the flag for several."`
 	Data         string   `type:"path" help:"Dataset file (.parquet, .arrow, .jsonl) whose prompts to answer, instead of --prompt; its responses are reported as \"reference\"."`
 	Limit        int      `default:"0" help:"Answer only the first N usable rows of --data (in file order); 0 = all."`
+	Part         string   `default:"all" enum:"all,train,val,test" help:"Part of --data's hash split to answer: all, or the train/val part of fit's --val-split (e.g. --part val for held-out prompts)."`
 	Out          string   `type:"path" help:"Write the JSON lines to this file (atomically, once all are done) instead of stdout."`
 	MaxNewTokens int      `default:"128" help:"Most tokens generated per prompt, EOS included."`
 	Temperature  float64  `default:"1" help:"Softmax temperature, > 0; lower is more deterministic."`
@@ -194,7 +195,11 @@ func (c *GenerateCmd) requests(tok *tokenize.Tokenizer) ([]request, error) {
 		}
 		return reqs, nil
 	}
-	opt := c.options(c.Seed, data.PartAll, data.Split{})
+	split := data.Split{}
+	if c.Part != data.PartAll {
+		split.Val = c.ValSplit
+	}
+	opt := c.options(c.Seed, c.Part, split)
 	opt.Epochs, opt.ShuffleBuffer = 1, 1
 	s, err := data.NewStream(c.Data, opt)
 	if err != nil {

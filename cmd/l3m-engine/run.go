@@ -89,6 +89,8 @@ type run struct {
 	metrics *metricsLog
 	prog    *progress
 	last    engine.StepLog
+	// afterStep, if set, sees every step's record (e.g. infeasibility warnings).
+	afterStep func(engine.StepLog)
 }
 
 // startRun checks the flags, prepares --out, loads the model (or the checkpoint to resume).
@@ -163,6 +165,9 @@ func (r *run) execute(method engine.Method, steps int, eval func(step int) error
 			r.last = l
 			r.metrics.write(l)
 			r.prog.step(l.Step, fmt.Sprintf("%s loss %.4f lr %.2e |g| %.3f %.0f tok/s", l.Kind, l.Loss, l.LR, l.GradNorm, l.TokensPS))
+			if r.afterStep != nil {
+				r.afterStep(l)
+			}
 		},
 		Eval:         eval,
 		OnCheckpoint: func(dir string) { r.prog.line("checkpoint: %s", dir) },
