@@ -3,8 +3,6 @@ package engine
 import (
 	"math"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	"github.com/l3m/l3m-engine/engine/ort"
 	"github.com/l3m/l3m-engine/engine/weights"
 	"github.com/l3m/l3m-engine/graphs/llama"
+	"github.com/l3m/l3m-engine/internal/benchutil"
 )
 
 // benchConfig is the benchmark model: dim 256, 4 layers, 8 heads, ffn 688,
@@ -56,28 +55,6 @@ func randomBatch(cfg llama.Config, b, t int, seed uint64) Batch {
 	return bt
 }
 
-// peakRSSMB reads the process's peak resident set size (VmHWM) in MB.
-func peakRSSMB() float64 {
-	return procStatusMB("VmHWM:")
-}
-
-func rssMB() float64 { return procStatusMB("VmRSS:") }
-
-func procStatusMB(key string) float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, key) {
-			f := strings.Fields(line)
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
 // BenchmarkTrainStep runs train-graph steps (forward, loss and every gradient) on the
 // benchmark config with batch 8 x 128 tokens on 2 threads, and reports tokens/s, achieved
 // GFLOP/s = 6 * params * tokens / time, the ORT MatMul peak measured in the same run, the
@@ -117,7 +94,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	b.ReportMetric(gflops, "GFLOP/s")
 	b.ReportMetric(peak, "peak-GFLOP/s")
 	b.ReportMetric(100*gflops/peak, "%peak")
-	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+	b.ReportMetric(benchutil.PeakRSSMB(), "peak-RSS-MB")
 }
 
 // copyBandwidth measures memory copy bandwidth (bytes/s, read+write counted once as the
@@ -230,13 +207,13 @@ func BenchmarkTrainStepMemory(b *testing.B) {
 			}
 			switch s {
 			case 10:
-				at10 = rssMB()
+				at10 = benchutil.RSSMB()
 			case 50:
-				at50 = rssMB()
+				at50 = benchutil.RSSMB()
 			}
 		}
 	}
 	b.ReportMetric(at10, "RSS-MB@10")
 	b.ReportMetric(at50, "RSS-MB@50")
-	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+	b.ReportMetric(benchutil.PeakRSSMB(), "peak-RSS-MB")
 }
