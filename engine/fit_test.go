@@ -3,6 +3,9 @@ package engine
 import (
 	"encoding/json"
 	"io"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -83,4 +86,37 @@ func TestFitLossFallsAndResumeIsExact(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Run())
 	require.Equal(t, straight, cp.Params.Checksum(), "resumed run must end bit-identical")
+}
+
+// nanMethod returns a non-finite loss at a given step.
+type nanMethod struct {
+	SFT
+	at int
+}
+
+func (m *nanMethod) Gradient(t int, rng *rand.PCG, grad []float32) (StepLog, error) {
+	log, err := m.SFT.Gradient(t, rng, grad)
+	if t == m.at {
+		log.Loss = math.NaN()
+	}
+	return log, err
+}
+
+// TestFitStopsOnNaN: a non-finite loss stops the run with a clear message naming the last
+// good checkpoint, and the weights are not updated with it.
+func TestFitStopsOnNaN(t *testing.T) {
+	cfg := tinyConfig()
+	batches, conf := fitSetup(t)
+	conf.Out, conf.SaveEvery = t.TempDir(), 2
+	params := weights.InitRandom(cfg, 3)
+	m := &nanMethod{SFT: *sft(t, params, batches), at: 3}
+	f, err := NewFitter(cfg, params, m, conf, Hooks{}, nil)
+	require.NoError(t, err)
+	before := ""
+	f.hooks.OnStep = func(l StepLog) { before = params.Checksum() }
+	err = f.Run()
+	require.ErrorContains(t, err, "step 4: loss NaN")
+	require.ErrorContains(t, err, "the last good checkpoint is "+filepath.Join(conf.Out, checkpointName(2)))
+	require.Equal(t, before, params.Checksum(), "weights must not change on a NaN step")
+	require.Equal(t, 3, f.Step())
 }

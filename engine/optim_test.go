@@ -98,3 +98,19 @@ func TestClipAndNorm(t *testing.T) {
 	AddScaled(dst, g, 0.5)
 	require.Equal(t, []float32{2.5, 3}, dst)
 }
+
+// BenchmarkAdamW times one AdamW update of the benchmark model's 19.5M parameters in
+// parallel Go (compare with BenchmarkTrainStep's step time).
+func BenchmarkAdamW(b *testing.B) {
+	n := int(benchConfig().NumParams())
+	params, grads := make([]float32, n), make([]float32, n)
+	for i := range grads {
+		grads[i] = float32(i%7) * 1e-3
+	}
+	opt := NewAdamW(n, AdamWConfig{}, nil)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		opt.Update(params, grads, 1e-3, 1)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds()*float64(b.N)/1e9, "Gparams/s")
+}

@@ -2,6 +2,7 @@ package llama
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,4 +39,23 @@ func TestLlama7BGraphsLoad(t *testing.T) {
 		require.NoError(t, err)
 		t.Logf("%s: %d nodes, %.0f KB, %d inputs, %d outputs", name, len(g.Nodes()), float64(len(model))/1024, len(in), len(out))
 	}
+}
+
+// TestFrozenParametersHaveNoGradients freezes the embedding and one layer's MLP: the train
+// graph has no gradient outputs for them and one for every other parameter.
+func TestFrozenParametersHaveNoGradients(t *testing.T) {
+	cfg := tinyConfig()
+	frozen := func(name string) bool {
+		return name == "model.embed_tokens.weight" || strings.HasPrefix(name, "model.layers.1.mlp.")
+	}
+	g, err := BuildTrain(cfg, Options{Frozen: frozen})
+	require.NoError(t, err)
+	outputs := map[string]bool{}
+	for _, o := range g.Outputs() {
+		outputs[o.Name()] = true
+	}
+	for _, p := range cfg.Params() {
+		require.Equal(t, !frozen(p.Name), outputs[GradName(p.Name)], p.Name)
+	}
+	session(t, g, nil)
 }
