@@ -52,9 +52,12 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '\.pb\.go$$')
 
-# bench runs the speed and memory benchmarks; compare runs with benchstat.
+# bench runs the speed and memory benchmarks (see README); compare runs with benchstat.
+# The data benchmarks generate a BENCH_BYTES Parquet file (default 1G) and read it once.
+BENCH_BYTES ?= 1G
 bench: setup
-	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./...
+	L3M_BENCH_BYTES=$(BENCH_BYTES) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./data ./tokenize
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./engine/... ./graphs/...
 
 generate:
 	$(GO) generate ./...

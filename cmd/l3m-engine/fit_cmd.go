@@ -65,19 +65,10 @@ func (c *FitCmd) Run(g *Globals) error {
 		return fmt.Errorf("--train: %w", err)
 	}
 	defer src.Close()
-	scorer, err := engine.NewScorer(m.cfg, m.params, r.opts)
-	if err != nil {
-		return err
-	}
-	defer scorer.Close()
-	train, err := engine.NewTrainStep(m.cfg, m.params, nil, r.opts)
-	if err != nil {
-		return err
-	}
-	defer train.Close()
 	if err := r.open(steps, c); err != nil {
 		return err
 	}
+	scorer, train := r.scorer, r.train
 	eval := func(step int) error {
 		ppl, err := evaluate(scorer, valPath, valOpt, m.tok, tmpl, c.EvalBatchSize)
 		if err != nil {

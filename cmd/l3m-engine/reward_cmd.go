@@ -73,19 +73,10 @@ func (c *RewardTrainCmd) Run(g *Globals) error {
 		return fmt.Errorf("--pairs: %w", err)
 	}
 	defer src.Close()
-	scorer, err := engine.NewScorer(m.cfg, m.params, r.opts)
-	if err != nil {
-		return err
-	}
-	defer scorer.Close()
-	train, err := engine.NewTrainStep(m.cfg, m.params, nil, r.opts)
-	if err != nil {
-		return err
-	}
-	defer train.Close()
 	if err := r.open(steps, c); err != nil {
 		return err
 	}
+	scorer, train := r.scorer, r.train
 	best, bestPath := math.Inf(-1), filepath.Join(c.Out, "best", "best.json")
 	if b, err := os.ReadFile(bestPath); err == nil && r.resume != nil {
 		var rec struct{ Accuracy float64 }

@@ -89,6 +89,8 @@ type run struct {
 	metrics *metricsLog
 	prog    *progress
 	last    engine.StepLog
+	scorer  *engine.Scorer    // forward-only model graph over the trained parameters
+	train   *engine.TrainStep // train graph over the trained parameters
 	// afterStep, if set, sees every step's record (e.g. infeasibility warnings).
 	afterStep func(engine.StepLog)
 }
@@ -133,14 +135,20 @@ func startRun(g *Globals, t *TrainFlags, modelDir string) (*run, error) {
 	return r, nil
 }
 
-// open starts metrics.jsonl (trimmed to the resumed step), writes the resolved settings
-// and starts the progress display.
+// open builds the score and train graphs' sessions, starts metrics.jsonl (trimmed to the
+// resumed step), writes the resolved settings and starts the progress display.
 func (r *run) open(steps int, settings any) error {
+	var err error
+	if r.scorer, err = engine.NewScorer(r.m.cfg, r.m.params, r.opts); err != nil {
+		return err
+	}
+	if r.train, err = engine.NewTrainStep(r.m.cfg, r.m.params, nil, r.opts); err != nil {
+		return err
+	}
 	resumeStep := -1
 	if r.resume != nil {
 		resumeStep = r.resume.State.Step
 	}
-	var err error
 	if r.metrics, err = openMetrics(filepath.Join(r.flags.Out, "metrics.jsonl"), resumeStep); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
@@ -154,6 +162,12 @@ func (r *run) open(steps int, settings any) error {
 func (r *run) close() {
 	if r.metrics != nil {
 		r.metrics.Close()
+	}
+	if r.scorer != nil {
+		r.scorer.Close()
+	}
+	if r.train != nil {
+		r.train.Close()
 	}
 }
 
