@@ -35,9 +35,11 @@ type checkedResolver struct {
 	keys map[string]json.RawMessage
 }
 
-// Validate rejects keys that match no flag of the selected command.
+// Validate accepts the file here: which keys are valid depends on the selected command,
+// so Resolve checks them.
 func (c *checkedResolver) Validate(app *kong.Application) error { return nil }
 
+// Resolve rejects keys that match no flag of the selected command, then resolves flag.
 func (c *checkedResolver) Resolve(ctx *kong.Context, parent *kong.Path, flag *kong.Flag) (any, error) {
 	if err := c.checkKeys(ctx); err != nil {
 		return nil, err
