@@ -271,3 +271,30 @@ func TestGraphCheckAndEval(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &res))
 	require.Greater(t, res["nll_mean"].(float64), 5.0, "an untrained model is near log(4096) = 8.3")
 }
+
+// TestFitJointVariant runs the joint (non-alternating) L3M variant: every step takes the task
+// and the constraint gradient, and metrics.jsonl records them as "joint" steps with the
+// multipliers.
+func TestFitJointVariant(t *testing.T) {
+	model := tinyModel(t, 4096)
+	out := t.TempDir()
+	log, err := l3m(t, fitArgs(model, out, "--method", "l3m", "--joint", "--constraint", "length<=6",
+		"--max-new-tokens", "10", "--samples", "4", "--max-steps", "3", "--save-every", "0")...)
+	require.NoError(t, err, log)
+	b, err := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+	require.NoError(t, err)
+	var joint int
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var rec struct {
+			Kind  string
+			Extra map[string]float64
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		if rec.Kind == "joint" {
+			joint++
+			require.Contains(t, rec.Extra, "lambda[length<=6]")
+			require.Contains(t, rec.Extra, "task_grad_norm")
+		}
+	}
+	require.Equal(t, 3, joint)
+}
