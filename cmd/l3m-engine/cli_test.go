@@ -298,3 +298,14 @@ func TestFitJointVariant(t *testing.T) {
 	}
 	require.Equal(t, 3, joint)
 }
+
+// TestFitWarnsInfeasible: a bound no response can reach (1000 tokens with at most 8 new
+// tokens) keeps C_hat positive, and the run warns that the constraint may be infeasible.
+func TestFitWarnsInfeasible(t *testing.T) {
+	model := tinyModel(t, 4096)
+	log, err := l3m(t, fitArgs(model, t.TempDir(), "--method", "l3m", "--joint", "--constraint", "length>=1000",
+		"--max-new-tokens", "8", "--samples", "2", "--max-steps", "22", "--save-every", "0")...)
+	require.NoError(t, err, log)
+	require.Contains(t, log, "constraint length>=1000 has been violated")
+	require.Contains(t, log, "may be infeasible")
+}
