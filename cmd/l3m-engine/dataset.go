@@ -100,16 +100,17 @@ func (bs *batchStream) Restore(m json.RawMessage) error {
 
 func (bs *batchStream) Close() error { return bs.s.Close() }
 
-// countSequences makes one pass over the data and counts the sequences that survive the
-// filters (skips, length limit), which sizes the run's schedule.
-func countSequences(path string, opt data.Options, tok *tokenize.Tokenizer, tmpl tokenize.ChatTemplate) (int, data.BatchStats, data.Stats, error) {
+// countUnits makes one pass over the data and counts the sequences (or, with pairs, the
+// preference pairs) that survive the filters (skips, length limit), which sizes the run's
+// schedule.
+func countUnits(path string, opt data.Options, tok *tokenize.Tokenizer, tmpl tokenize.ChatTemplate, pairs bool) (int, data.BatchStats, data.Stats, error) {
 	opt.Epochs, opt.ShuffleBuffer = 1, 1
-	bs, err := openBatches(path, opt, tok, tmpl, batching{size: 256})
+	bs, err := openBatches(path, opt, tok, tmpl, batching{size: 256, pairs: pairs})
 	if err != nil {
 		return 0, data.BatchStats{}, data.Stats{}, err
 	}
 	defer bs.Close()
-	n := 0
+	rows := 0
 	for {
 		b, err := bs.b.Next()
 		if errors.Is(err, io.EOF) {
@@ -118,10 +119,14 @@ func countSequences(path string, opt data.Options, tok *tokenize.Tokenizer, tmpl
 		if err != nil {
 			return 0, data.BatchStats{}, data.Stats{}, err
 		}
-		n += b.B
+		rows += b.B
+	}
+	unit, n := "sequence", rows
+	if pairs {
+		unit, n = "pair", rows/2
 	}
 	if n == 0 {
-		return 0, bs.b.Stats(), bs.s.Stats(), fmt.Errorf("%s: no sequence fits --max-tokens %d (%d too long)", path, tmpl.MaxTokens, bs.b.Stats().TooLong)
+		return 0, bs.b.Stats(), bs.s.Stats(), fmt.Errorf("%s: no %s fits --max-tokens %d (%d too long)", path, unit, tmpl.MaxTokens, bs.b.Stats().TooLong)
 	}
 	return n, bs.b.Stats(), bs.s.Stats(), nil
 }

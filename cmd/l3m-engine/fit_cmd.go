@@ -51,7 +51,7 @@ func (c *FitCmd) Run(g *Globals) error {
 
 	trainOpt, valPath, valOpt := c.dataOptions()
 	tmpl := c.template()
-	n, bstats, rstats, err := countSequences(c.Train, trainOpt, m.tok, tmpl)
+	n, bstats, rstats, err := countUnits(c.Train, trainOpt, m.tok, tmpl, false)
 	if err != nil {
 		return fmt.Errorf("--train: %w", err)
 	}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/l3m/l3m-engine/data"
 	"github.com/l3m/l3m-engine/engine"
-	"github.com/l3m/l3m-engine/tokenize"
 )
 
 // RewardCmd groups the learned-reward commands.
@@ -56,7 +53,7 @@ func (c *RewardTrainCmd) Run(g *Globals) error {
 	if c.Val != "" {
 		trainOpt, valPath, valOpt = c.options(c.Seed, data.PartAll, data.Split{}), c.Val, c.options(c.Seed, data.PartAll, data.Split{})
 	}
-	pairs, err := countPairs(c.Pairs, trainOpt, m, tmpl)
+	pairs, _, _, err := countUnits(c.Pairs, trainOpt, m.tok, tmpl, true)
 	if err != nil {
 		return fmt.Errorf("--pairs: %w", err)
 	}
@@ -112,31 +109,6 @@ func (c *RewardTrainCmd) Run(g *Globals) error {
 	}
 	method := &engine.BradleyTerry{Train: train, Score: scorer, Data: src, MicroBatch: c.BatchSize / c.MicroBatchSize, Clip: c.clip()}
 	return r.execute(method, steps, eval)
-}
-
-// countPairs counts the preference pairs that survive the filters.
-func countPairs(path string, opt data.Options, m *model, tmpl tokenize.ChatTemplate) (int, error) {
-	opt.Epochs, opt.ShuffleBuffer = 1, 1
-	bs, err := openBatches(path, opt, m.tok, tmpl, batching{size: 128, pairs: true})
-	if err != nil {
-		return 0, err
-	}
-	defer bs.Close()
-	n := 0
-	for {
-		b, err := bs.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return 0, err
-		}
-		n += b.B / 2
-	}
-	if n == 0 {
-		return 0, fmt.Errorf("%s: no pair fits --max-tokens %d", path, tmpl.MaxTokens)
-	}
-	return n, nil
 }
 
 // RewardExportCmd writes a frozen scorer and checks it against the training model.
