@@ -27,7 +27,7 @@ type RewardFunc func(prompts, responses [][]int32) ([][]float64, error)
 // prompts from the current policy, score every reward, update the EMA estimates C_hat_i,
 // set the multipliers (L3M: lambda_i = mu / max(-C_hat_i, s) with mu decaying from
 // MuStart to MuEnd and s = mu^2; MM: projected dual ascent lambda_i = max(0, lambda_i +
-// eta * C_hat_i)), and take one weighted-NLL backward with
+// eta * C_hat_i), or with LogLambda lambda_i = lambda_i * exp(eta * C_hat_i)), and take one weighted-NLL backward with
 // w_j = (1/B) sum_i lambda_i (r'_ij - b'_i), whose gradient is sum_i lambda_i grad C_i
 // (length-normalized policy gradient), clipped. Joint takes both every step and adds them.
 type Constrained struct {
@@ -40,6 +40,8 @@ type Constrained struct {
 	Mu          lagrange.MuSchedule
 	DualAscent  bool    // MM: lambda by projected dual ascent instead of the barrier
 	LambdaLR    float64 // MM's eta
+	LambdaInit  float64 // MM's starting multipliers
+	LogLambda   bool    // MM: ascend on log lambda (lambda <- lambda*exp(eta*C_hat)); needs LambdaInit > 0
 	Baseline    bool    // subtract the batch mean reward instead of the bound
 	Joint       bool    // task and constraint gradient every step, summed
 	Samples     int     // prompts (and responses) per constraint step
@@ -60,6 +62,12 @@ func NewConstrained(m *Constrained, alpha float64) (*Constrained, error) {
 		return nil, fmt.Errorf("engine: constraint steps need samples and a micro-batch size")
 	}
 	m.state = lagrange.NewState(len(m.Constraints), alpha)
+	if m.DualAscent {
+		if m.LambdaInit < 0 || m.LogLambda && !(m.LambdaInit > 0) {
+			return nil, fmt.Errorf("engine: MM needs starting multipliers >= 0 (> 0 on the log scale), got %v", m.LambdaInit)
+		}
+		m.state.SetLambda(m.LambdaInit)
+	}
 	return m, nil
 }
 
@@ -129,9 +137,12 @@ func (m *Constrained) constraintGradient(t int, grad []float32) (StepLog, error)
 		violations[i] = c.Violation(means[i])
 	}
 	var lambda []float64
-	if m.DualAscent {
+	switch {
+	case m.DualAscent && m.LogLambda:
+		lambda = m.state.LogDualAscent(violations, m.LambdaLR)
+	case m.DualAscent:
 		lambda = m.state.DualAscent(violations, m.LambdaLR)
-	} else {
+	default:
 		lambda = m.state.L3M(violations, m.Mu.Mu(t), m.Mu.S(t))
 	}
 	w := lagrange.SequenceWeights(signed, bounds, lambda, m.Baseline)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -233,6 +234,8 @@ func TestFitBadInput(t *testing.T) {
 		{"constraint syntax", fitArgs(model, t.TempDir(), "--method", "l3m", "--constraint", "length=>50"), "length=>50\n        ^"},
 		{"constraint without l3m", fitArgs(model, t.TempDir(), "--constraint", "length>=5"), "--constraint needs --method l3m or mm"},
 		{"l3m without constraint", fitArgs(model, t.TempDir(), "--method", "mm"), "--method mm needs at least one --constraint"},
+		{"log lambda from 0", fitArgs(model, t.TempDir(), "--method", "mm", "--log-lambda", "--constraint", "length>=5"), "--log-lambda needs --lambda-init > 0"},
+		{"lambda init without mm", fitArgs(model, t.TempDir(), "--method", "l3m", "--lambda-init", "1", "--constraint", "length>=5"), "--method l3m does not learn them"},
 		{"reward model not a scorer", fitArgs(model, t.TempDir(), "--method", "l3m", "--reward", "helpful="+model, "--constraint", "helpful>=0.2"), "manifest.json"},
 	}
 	for _, c := range cases {
@@ -305,6 +308,36 @@ func TestFitJointVariant(t *testing.T) {
 		}
 	}
 	require.Equal(t, 3, joint)
+}
+
+// TestFitMMLogLambda runs MM with log-parameterised multipliers from --lambda-init: each
+// joint step's logged multiplier is the previous one times exp(lambda-lr * C_hat).
+func TestFitMMLogLambda(t *testing.T) {
+	model := tinyModel(t, 4096)
+	out := t.TempDir()
+	log, err := l3m(t, fitArgs(model, out, "--method", "mm", "--joint", "--log-lambda", "--lambda-init", "2",
+		"--lambda-lr", "0.05", "--constraint", "length<=3", "--max-new-tokens", "10", "--samples", "4",
+		"--max-steps", "3", "--save-every", "0")...)
+	require.NoError(t, err, log)
+	b, err := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+	require.NoError(t, err)
+	prev, steps := 2.0, 0
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var rec struct {
+			Kind  string
+			Extra map[string]float64
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		if rec.Kind != "joint" {
+			continue
+		}
+		steps++
+		cHat, lambda := rec.Extra["c_hat[length<=3]"], rec.Extra["lambda[length<=3]"]
+		require.InDelta(t, prev*math.Exp(0.05*cHat), lambda, 1e-12*lambda, "step %d", steps)
+		prev = lambda
+	}
+	require.Equal(t, 3, steps)
+	require.Greater(t, prev, 2.0, "responses of up to 10 tokens violate length<=3, so lambda grows")
 }
 
 // TestFitWarnsInfeasible: a bound no response can reach (1000 tokens with at most 8 new

@@ -24,7 +24,9 @@ type ConstraintFlags struct {
 	MuStart      float64  `default:"1" help:"L3M barrier parameter mu at the first step; it decays exponentially to --mu-end (s = mu^2)." json:"mu_start"`
 	MuEnd        float64  `default:"1e-6" help:"L3M barrier parameter mu at the last step." json:"mu_end"`
 	EMAAlpha     float64  `name:"ema-alpha" default:"0.1" help:"Rate of the moving average C_hat of each constraint's violation, which sets the multipliers." json:"ema_alpha"`
-	LambdaLR     float64  `default:"0.01" help:"MM only: step size of the projected dual ascent lambda <- max(0, lambda + lambda-lr * C_hat)." json:"lambda_lr"`
+	LambdaLR     float64  `default:"0.01" help:"MM only: step size of the projected dual ascent lambda <- max(0, lambda + lambda-lr * C_hat) (with --log-lambda: lambda <- lambda * exp(lambda-lr * C_hat))." json:"lambda_lr"`
+	LambdaInit   float64  `default:"0" help:"MM only: the multipliers' starting value (must be > 0 with --log-lambda)." json:"lambda_init"`
+	LogLambda    bool     `help:"MM only: learn log lambda instead of lambda, so the multipliers stay positive and move in proportion to their size." json:"log_lambda"`
 	Baseline     bool     `help:"Subtract the batch-mean reward instead of the bound in the policy gradient (variance reduction; the paper uses the bound)." json:"baseline"`
 	Joint        bool     `help:"Take the task and the constraint gradient every step, each clipped, and add them, instead of the paper's fair coin." json:"joint"`
 	Samples      int      `default:"0" help:"Prompts sampled per constraint step (0: --batch-size)." json:"samples"`
@@ -50,6 +52,12 @@ func (c *ConstraintFlags) check(method string) error {
 		return fmt.Errorf("--ema-alpha must be in (0, 1], got %v", c.EMAAlpha)
 	case c.LambdaLR < 0:
 		return fmt.Errorf("--lambda-lr must be >= 0, got %v", c.LambdaLR)
+	case method != "mm" && (c.LogLambda || c.LambdaInit != 0):
+		return fmt.Errorf("--log-lambda and --lambda-init set MM's learned multipliers; --method %s does not learn them", method)
+	case c.LambdaInit < 0 || math.IsNaN(c.LambdaInit) || math.IsInf(c.LambdaInit, 0):
+		return fmt.Errorf("--lambda-init must be a finite number >= 0, got %v", c.LambdaInit)
+	case c.LogLambda && c.LambdaInit == 0:
+		return fmt.Errorf("--log-lambda needs --lambda-init > 0 (a multiplier learned on the log scale never leaves 0), e.g. --lambda-init 1")
 	case c.MaxNewTokens < 1:
 		return fmt.Errorf("--max-new-tokens must be >= 1, got %d", c.MaxNewTokens)
 	case !(c.TopP > 0) || c.TopP > 1:

@@ -127,7 +127,7 @@ func (c *FitCmd) constrained(r *run, sft *engine.SFT, trainOpt data.Options, tmp
 	method, err := engine.NewConstrained(&engine.Constrained{
 		Task: sft, Train: sft.Train, Prompts: prompts, Sampler: sampler, Rewards: rewardFunc(rs, prompts, m.tok, tmpl),
 		Constraints: cs, Mu: lagrange.MuSchedule{Start: c.MuStart, End: c.MuEnd, Total: steps},
-		DualAscent: c.Method == "mm", LambdaLR: c.LambdaLR, Baseline: c.Baseline, Joint: c.Joint,
+		DualAscent: c.Method == "mm", LambdaLR: c.LambdaLR, LambdaInit: c.LambdaInit, LogLambda: c.LogLambda, Baseline: c.Baseline, Joint: c.Joint,
 		Samples: samples, MicroBatch: c.MicroBatchSize, Clip: c.clip(), Pad: pad,
 	}, c.EMAAlpha)
 	if err != nil {

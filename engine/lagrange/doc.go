@@ -26,8 +26,10 @@
 // # MM: projected dual ascent
 //
 // The baseline learns lambda_i >= 0 on the Lagrangian L + sum_i lambda_i C_i by projected
-// gradient ascent, lambda_i <- max(0, lambda_i + eta*C_hat_i) ([State.DualAscent]). Both
-// methods share everything else, so they differ only in how lambda is obtained.
+// gradient ascent, lambda_i <- max(0, lambda_i + eta*C_hat_i) ([State.DualAscent]), or in
+// the log-parameterised variant by ascent on log lambda_i, lambda_i <- lambda_i *
+// exp(eta*C_hat_i) from a positive start ([State.LogDualAscent]). Both methods share
+// everything else, so they differ only in how lambda is obtained.
 //
 // # Estimates
 //

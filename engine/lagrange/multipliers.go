@@ -16,7 +16,8 @@ type State struct {
 }
 
 // NewState is the state of m constraints before the first batch, with EMA weight alpha
-// [DefaultAlpha when zero]. MM starts its multipliers at 0, as here.
+// [DefaultAlpha when zero]. MM starts its multipliers at 0, as here, unless set otherwise
+// ([State.SetLambda]).
 func NewState(m int, alpha float64) *State {
 	st := &State{CHat: make([]EMA, m), Lambda: make([]float64, m)}
 	for i := range st.CHat {
@@ -60,6 +61,41 @@ func (st *State) DualAscent(batchViolations []float64, eta float64) []float64 {
 		st.Lambda[i] = math.Max(0, st.Lambda[i]+eta*st.CHat[i].Value())
 	}
 	return append([]float64(nil), st.Lambda...)
+}
+
+// The log-parameterised MM multipliers stay in [MinLogLambda, MaxLogLambda]
+// ([State.LogDualAscent]).
+const (
+	MinLogLambda = 1e-8
+	MaxLogLambda = 1e8
+)
+
+// LogDualAscent is MM's log-parameterised multiplier step (the spec's optional variant):
+// it learns theta_i = log lambda_i by theta_i <- theta_i + eta*C_hat_i, that is
+// lambda_i <- lambda_i * exp(eta*C_hat_i). The multipliers stay positive without a
+// projection and move in proportion to their size; a multiplier at 0 stays at 0, so the
+// state must start positive ([State.SetLambda]). A long-satisfied constraint would drive
+// its multiplier down without limit (to an underflow at 0, from which it never returns),
+// and an infeasible one up to +Inf, so lambda is held in [MinLogLambda, MaxLogLambda]: a
+// constraint violated again regains weight within about log(1/MinLogLambda)/(eta*C_hat)
+// steps, and since each constraint step's gradient is clipped, a multiplier past the
+// ceiling would change only the mix of the constraints. It returns a copy of the new
+// multipliers.
+func (st *State) LogDualAscent(batchViolations []float64, eta float64) []float64 {
+	st.update(batchViolations)
+	for i := range st.Lambda {
+		st.Lambda[i] = min(max(st.Lambda[i]*math.Exp(eta*st.CHat[i].Value()), MinLogLambda), MaxLogLambda)
+	}
+	return append([]float64(nil), st.Lambda...)
+}
+
+// SetLambda sets every multiplier to v: MM's starting point (0 for the linear update, a
+// positive value for the log-parameterised one). L3M's multipliers have no memory, so
+// setting them there changes nothing after the first constraint step.
+func (st *State) SetLambda(v float64) {
+	for i := range st.Lambda {
+		st.Lambda[i] = v
+	}
 }
 
 // SequenceWeights are the weights w_j of the loss sum_j w_j * p(y_j|x_j), p the

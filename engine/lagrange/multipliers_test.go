@@ -75,6 +75,41 @@ func TestDualAscent(t *testing.T) {
 	assert.Equal(t, 0.0, lambda[1], "C_hat still negative")
 }
 
+func TestLogDualAscent(t *testing.T) {
+	st := NewState(2, 0)
+	st.SetLambda(1)
+	assert.Equal(t, []float64{1, 1}, st.Lambda)
+
+	// theta = log lambda moves by eta*C_hat: violated grows, satisfied shrinks, never below 0.
+	lambda := st.LogDualAscent([]float64{2, -3}, 0.5)
+	assert.InDelta(t, math.Exp(1), lambda[0], 1e-15)
+	assert.InDelta(t, math.Exp(-1.5), lambda[1], 1e-15)
+
+	// Moving average again: C_hat = 0.9*2 + 0.1*(-8) = 1.0 and 0.9*(-3) + 0.1*7 = -2.0.
+	lambda = st.LogDualAscent([]float64{-8, 7}, 0.5)
+	assert.InDelta(t, 1.0, st.CHat[0].Value(), 1e-15)
+	assert.InDelta(t, math.Exp(1+0.5), lambda[0], 1e-14)
+	assert.InDelta(t, math.Exp(-1.5-1), lambda[1], 1e-15)
+
+	// Many satisfied steps drive lambda down to the floor, never to an underflow at 0; a
+	// violation brings it back, up to the ceiling, never to +Inf.
+	for range 200 {
+		lambda = st.LogDualAscent([]float64{0, -50}, 0.5)
+	}
+	assert.Equal(t, MinLogLambda, lambda[1])
+	for range 100 {
+		lambda = st.LogDualAscent([]float64{0, 50}, 0.5)
+	}
+	assert.Equal(t, MaxLogLambda, lambda[1])
+
+	// The state round-trips through a checkpoint and continues identically.
+	b, err := json.Marshal(st)
+	require.NoError(t, err)
+	var back State
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, st.LogDualAscent([]float64{1, 1}, 0.5), back.LogDualAscent([]float64{1, 1}, 0.5))
+}
+
 func TestStateLengthMismatchPanics(t *testing.T) {
 	assert.PanicsWithValue(t, "lagrange: 1 batch violations for a state of 2 constraints (2 multipliers)", func() {
 		NewState(2, 0).L3M([]float64{0}, 1, 1)
