@@ -96,7 +96,7 @@ func (c *ConstraintFlags) parse(opts ort.Options) ([]lagrange.Constraint, []rewa
 	}
 	for _, b := range c.Reward {
 		if err := set.Bind(b, load); err != nil {
-			return nil, nil, closers, fmt.Errorf("--reward %s: %w", b, err)
+			return nil, nil, closers, err // Bind's errors name the flag and its value
 		}
 	}
 	rs, err := set.Resolve(cs)
@@ -215,7 +215,7 @@ func loadLearned(dir string, opts ort.Options) (*learnedReward, error) {
 	tok, err := tokenize.Load(dir)
 	if err != nil {
 		sc.Close()
-		return nil, fmt.Errorf("reward scorer %s: %w", dir, err)
+		return nil, err // names dir
 	}
 	if tok.VocabSize() > sc.Manifest.VocabSize {
 		sc.Close()

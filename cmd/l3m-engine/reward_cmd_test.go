@@ -38,4 +38,18 @@ func TestRewardTrainExportAndConstrain(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"reward_mean[relevant]"`)
 	require.Contains(t, string(b), `"lambda[relevant\u003e=-8]"`)
+
+	// A scorer whose tokenizer is larger than its graph's vocabulary would index past the
+	// embedding table: refused when the reward is bound, naming the scorer.
+	bad := filepath.Join(t.TempDir(), "bad")
+	require.NoError(t, os.CopyFS(bad, os.DirFS(scorer)))
+	for _, name := range []string{"tokenizer.json", "tokenizer_config.json"} {
+		big, err := os.ReadFile(filepath.Join(repo, "testdata", "tokenizers", "llama2", name))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(bad, name), big, 0o644))
+	}
+	out, err = l3m(t, fitArgs(model, t.TempDir(), "--method", "l3m", "--reward", "relevant="+bad,
+		"--constraint", "relevant>=-8", "--max-new-tokens", "12", "--samples", "4", "--max-steps", "1")...)
+	require.Error(t, err, out)
+	require.Contains(t, out, "reward scorer "+bad+": its tokenizer has 32000 tokens but its graph's vocabulary is 4096")
 }
