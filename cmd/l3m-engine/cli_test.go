@@ -181,6 +181,32 @@ func TestFitSIGTERMCheckpointsAndResumes(t *testing.T) {
 	require.Equal(t, want, fileSHA(t, filepath.Join(dir, "final", "model.safetensors")))
 }
 
+// TestResumeWarnsOnChangedSettings: a resume whose settings differ from the interrupted
+// run's (its run_config.json) in what they compute says which, and not for bookkeeping ones;
+// the resolved settings, device and threads included, are a config file fit accepts.
+func TestResumeWarnsOnChangedSettings(t *testing.T) {
+	model := tinyModel(t, 4096)
+	out := t.TempDir()
+	log, err := l3m(t, fitArgs(model, out, "--max-steps", "2")...)
+	require.NoError(t, err, log)
+	config, err := os.ReadFile(filepath.Join(out, "run_config.json"))
+	require.NoError(t, err)
+	require.Contains(t, string(config), `"threads": 1`)
+
+	log, err = l3m(t, fitArgs(model, out, "--max-steps", "2", "--keep", "3", "--resume")...)
+	require.NoError(t, err, log)
+	require.NotContains(t, log, "differ")
+
+	log, err = l3m(t, fitArgs(model, out, "--max-steps", "2", "--lr", "1e-3", "--threads", "2", "--resume")...)
+	require.NoError(t, err, log)
+	require.Contains(t, log, "warning: resuming with settings that differ from the interrupted run's")
+	require.Contains(t, log, "lr 0.003 -> 0.001, threads 1 -> 2;")
+
+	again := t.TempDir()
+	log, err = l3m(t, "fit", "--config", filepath.Join(out, "run_config.json"), "--out", again, "--max-steps", "1")
+	require.NoError(t, err, log)
+}
+
 // TestFitValidationPerplexityDrops trains the tiny model for 100 steps and requires the
 // held-out length-normalized NLL to fall by at least 1.5 nats.
 func TestFitValidationPerplexityDrops(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -152,7 +153,22 @@ func (r *run) open(steps int, settings any) error {
 	if r.metrics, err = openMetrics(filepath.Join(r.flags.Out, "metrics.jsonl"), resumeStep); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
-	if err := writeResolvedConfig(filepath.Join(r.flags.Out, "run_config.json"), settings); err != nil {
+	resolved, err := resolvedSettings(settings, r.opts)
+	if err != nil {
+		return err
+	}
+	configPath := filepath.Join(r.flags.Out, "run_config.json")
+	if r.resume != nil {
+		changes, err := settingsChanges(configPath, resolved)
+		if err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		if len(changes) > 0 {
+			fmt.Fprintf(os.Stderr, "warning: resuming with settings that differ from the interrupted run's (%s): %s; "+
+				"the result will differ from an uninterrupted run\n", configPath, strings.Join(changes, ", "))
+		}
+	}
+	if err := writeResolvedConfig(configPath, resolved); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	r.prog = newProgress(os.Stderr, steps, max(resumeStep, 0))
