@@ -58,7 +58,12 @@ func Init(libPath string) error {
 		}
 		return nil
 	}
-	found, err := loadFirst(candidates(libPath, os.Getenv("ONNXRUNTIME_LIB"), searchStarts()), loadLibrary)
+	logLevel, err := logLevelOption()
+	if err != nil {
+		return fmt.Errorf("ort: %w", err)
+	}
+	load := func(path string) error { return loadLibrary(path, logLevel) }
+	found, err := loadFirst(candidates(libPath, os.Getenv("ONNXRUNTIME_LIB"), searchStarts()), load)
 	if err != nil {
 		return err
 	}
@@ -186,14 +191,14 @@ func loadFirst(list []candidate, load func(path string) error) (candidate, error
 // loadLibrary dlopens path and creates the ONNX Runtime environment, undoing both when the
 // library is not the pinned version. A file path is checked first, since dlopen crashes the
 // process on some corrupt files; errors from dlopen already name the file.
-func loadLibrary(path string) error {
+func loadLibrary(path string, logLevel ortgo.EnvironmentOption) error {
 	if strings.Contains(path, "/") {
 		if err := checkLibraryFile(path); err != nil {
 			return err
 		}
 	}
 	ortgo.SetSharedLibraryPath(path)
-	if err := ortgo.InitializeEnvironment(); err != nil {
+	if err := ortgo.InitializeEnvironment(logLevel); err != nil {
 		msg := strings.TrimPrefix(innermost(err).Error(), `Error loading ONNX shared library "`+path+`": `)
 		switch {
 		case strings.HasPrefix(msg, "Error looking up OrtGetApiBase"):
@@ -210,6 +215,28 @@ func loadLibrary(path string) error {
 		return fmt.Errorf("ONNX Runtime %s, want %s.x", v, wantVersion)
 	}
 	return nil
+}
+
+// LogEnv names the environment variable that sets ONNX Runtime's own logging: verbose,
+// info, warning, error or fatal (the default). Every ORT error also comes back as an
+// error from this package, so by default ORT prints only what ends the process.
+const LogEnv = "L3M_ORT_LOG"
+
+func logLevelOption() (ortgo.EnvironmentOption, error) {
+	switch v := strings.ToLower(os.Getenv(LogEnv)); v {
+	case "", "fatal":
+		return ortgo.WithLogLevelFatal(), nil
+	case "error":
+		return ortgo.WithLogLevelError(), nil
+	case "warning":
+		return ortgo.WithLogLevelWarning(), nil
+	case "info":
+		return ortgo.WithLogLevelInfo(), nil
+	case "verbose":
+		return ortgo.WithLogLevelVerbose(), nil
+	default:
+		return nil, fmt.Errorf("%s=%q: want verbose, info, warning, error or fatal", LogEnv, v)
+	}
 }
 
 // elfMachines maps GOARCH to the ELF machine a library must be built for.

@@ -138,14 +138,16 @@ func TestInitReportsBadLibraries(t *testing.T) {
 	tests := []struct {
 		name      string
 		flag, env string
+		logLevel  string
 		want      []string
 	}{
-		{"missing, text, truncated", missing, text, []string{
+		{"missing, text, truncated", missing, text, "", []string{
 			placeFlag + ": " + missing + ": no such file",
 			placeEnv + ": " + text + ": not a shared library (no ELF header)",
 			placeCache + ": " + truncated + ": truncated or corrupt ELF file",
 		}},
-		{"not onnxruntime", "libm.so.6", "", []string{
+		{"bad log level", LibraryPath(), "", "loud", []string{`ort: L3M_ORT_LOG="loud": want verbose, info, warning, error or fatal`}},
+		{"not onnxruntime", "libm.so.6", "", "", []string{
 			placeFlag + ": libm.so.6: not ONNX Runtime (no OrtGetApiBase symbol)",
 			placeEnv + ": not set",
 		}},
@@ -154,12 +156,16 @@ func TestInitReportsBadLibraries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestInitHelperProcess$")
 			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), initHelperEnv+"="+tt.flag, "ONNXRUNTIME_LIB="+tt.env)
+			cmd.Env = append(os.Environ(), initHelperEnv+"="+tt.flag, "ONNXRUNTIME_LIB="+tt.env, LogEnv+"="+tt.logLevel)
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "helper process: %s", out)
 			msg := string(out)
 			if strings.HasPrefix(msg, "LOADED ") {
 				t.Skipf("a library outside the project loaded (%s); cannot provoke the error", msg)
+			}
+			if tt.logLevel != "" {
+				assert.True(t, strings.HasPrefix(msg, tt.want[0]+"\n"), "got %q", msg)
+				return
 			}
 			for _, want := range append(tt.want, placeSystem+": "+libName+": ", "run `make setup`") {
 				assert.Contains(t, msg, want)
