@@ -31,6 +31,8 @@ type FitCmd struct {
 func (c *FitCmd) Help() string {
 	return "Fine-tunes a LLaMA-architecture model on (prompt, response) data, minimising the length-normalized " +
 		"NLL of the responses (AdamW, cosine schedule with warm-up, clipping, gradient accumulation). " +
+		"With --method l3m (or mm) it does so subject to requirements on the mean rewards of sampled responses, " +
+		"e.g. --constraint 'length>=50' --constraint 'length<=100', whose multipliers adapt by themselves. " +
 		"Checkpoints are written atomically; SIGINT/SIGTERM finish the current step, checkpoint and exit. " + dataHelp
 }
 

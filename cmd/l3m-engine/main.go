@@ -36,7 +36,7 @@ func (g *Globals) ortOptions() (ort.Options, error) {
 type CLI struct {
 	Globals
 
-	Fit    FitCmd    `cmd:"" set:"epochs=1" set:"warmup=0.05" set:"eval_help=Validation perplexity every N steps (0: only before and after training)." help:"Fine-tune a model (SFT) on prompt/response data."`
+	Fit    FitCmd    `cmd:"" set:"epochs=1" set:"warmup=0.05" set:"eval_help=Validation perplexity every N steps (0: only before and after training)." help:"Fine-tune a model on prompt/response data: SFT, or under constraints (L3M, MM)."`
 	Eval   EvalCmd   `cmd:"" help:"Perplexity (length-normalized NLL, mean +- std) of a model on a dataset, as JSON."`
 	Reward RewardCmd `cmd:"" help:"Train (Bradley-Terry) and export learned reward models."`
 	Init   InitCmd   `cmd:"" help:"Write a new randomly initialised model directory from a config.json."`
