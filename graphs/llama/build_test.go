@@ -22,22 +22,28 @@ func TestGraphsLoad(t *testing.T) {
 }
 
 // TestLlama7BGraphsLoad builds all three graphs of LLaMA-7B's config.json (no weights:
-// they are graph inputs) and has ONNX Runtime load each.
+// they are graph inputs) and has ONNX Runtime load each; likewise Llama-3.1-8B's (grouped-
+// query attention, llama3 rope scaling).
 func TestLlama7BGraphsLoad(t *testing.T) {
-	cfg, err := LoadConfig(filepath.Join("..", "..", "testdata", "configs", "llama-7b.json"))
-	require.NoError(t, err)
-	require.Equal(t, int64(6_738_415_616), cfg.NumParams())
 	require.NoError(t, ort.Init(""))
-	for name, build := range map[string]func(Config, Options) (*graphs.Graph, error){
-		"train": BuildTrain, "score": BuildScore, "decode": BuildDecode,
-	} {
-		g, err := build(cfg, Options{})
+	for _, c := range []struct {
+		file   string
+		params int64
+	}{{"llama-7b.json", 6_738_415_616}, {"llama-3.1-8b.json", 8_030_261_248}} {
+		cfg, err := LoadConfig(filepath.Join("..", "..", "testdata", "configs", c.file))
 		require.NoError(t, err)
-		model, err := g.Marshal()
-		require.NoError(t, err)
-		in, out, err := ort.ValidateModel(name, model)
-		require.NoError(t, err)
-		t.Logf("%s: %d nodes, %.0f KB, %d inputs, %d outputs", name, len(g.Nodes()), float64(len(model))/1024, len(in), len(out))
+		require.Equal(t, c.params, cfg.NumParams())
+		for _, name := range []string{"train", "score", "decode"} {
+			build := map[string]func(Config, Options) (*graphs.Graph, error){
+				"train": BuildTrain, "score": BuildScore, "decode": BuildDecode}[name]
+			g, err := build(cfg, Options{})
+			require.NoError(t, err)
+			model, err := g.Marshal()
+			require.NoError(t, err)
+			in, out, err := ort.ValidateModel(name, model)
+			require.NoError(t, err)
+			t.Logf("%s %s: %d nodes, %.0f KB, %d inputs, %d outputs", c.file, name, len(g.Nodes()), float64(len(model))/1024, len(in), len(out))
+		}
 	}
 }
 

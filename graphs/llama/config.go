@@ -8,11 +8,18 @@
 // Face's rotate-half convention), grouped-query attention and a causal, padding-aware mask,
 // residual, RMSNorm, SwiGLU MLP, residual; final RMSNorm; LM head (optionally tied to the
 // embedding). Positions come from the attention mask.
+//
+// Of config.json's settings that change the computation, these are built: head_dim,
+// rope_theta, rope_scaling of type default, linear or llama3 (Llama 3.1+), Mistral's
+// sliding_window, tie_word_embeddings. Anything else that would change it (other
+// rope_scaling types, attention or MLP biases, an activation other than silu) is refused
+// by [Config.Validate] with the field's name, never ignored.
 package llama
 
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 )
 
@@ -36,6 +43,91 @@ type Config struct {
 	PadTokenID            TokenID  `json:"pad_token_id,omitempty"`
 	TorchDType            string   `json:"torch_dtype,omitempty"`
 	Architectures         []string `json:"architectures,omitempty"`
+
+	// Fields that change the computation: supported values are built, others refused by
+	// Validate, never ignored.
+	RopeScaling   *RopeScaling `json:"rope_scaling,omitempty"`   // null: plain RoPE
+	SlidingWindow *int         `json:"sliding_window,omitempty"` // Mistral; null: full causal attention
+	HiddenAct     string       `json:"hidden_act,omitempty"`     // only silu
+	AttentionBias bool         `json:"attention_bias,omitempty"` // only false
+	MLPBias       bool         `json:"mlp_bias,omitempty"`       // only false
+}
+
+// RopeScaling is config.json's rope_scaling: how the rotary frequencies are rescaled for
+// long contexts. Supported types: "default", "linear" (every frequency divided by Factor)
+// and "llama3" (Llama 3.1+: low frequencies divided by Factor, high ones kept, a smooth
+// blend between, set by the wavelengths of OriginalMaxPositionEmbeddings).
+type RopeScaling struct {
+	RopeType                      string  `json:"rope_type,omitempty"`
+	Type                          string  `json:"type,omitempty"` // older name of rope_type
+	Factor                        float64 `json:"factor,omitempty"`
+	LowFreqFactor                 float64 `json:"low_freq_factor,omitempty"`
+	HighFreqFactor                float64 `json:"high_freq_factor,omitempty"`
+	OriginalMaxPositionEmbeddings int     `json:"original_max_position_embeddings,omitempty"`
+}
+
+// kind is the scaling type, rope_type or else type.
+func (r *RopeScaling) kind() string {
+	if r.RopeType != "" {
+		return r.RopeType
+	}
+	return r.Type
+}
+
+func (r *RopeScaling) validate() error {
+	switch r.kind() {
+	case "default":
+		return nil
+	case "linear":
+		if !(r.Factor > 0) {
+			return fmt.Errorf("rope_scaling: linear needs factor > 0, got %v", r.Factor)
+		}
+		return nil
+	case "llama3":
+		if !(r.Factor > 0) || !(r.LowFreqFactor > 0) || !(r.HighFreqFactor > r.LowFreqFactor) || r.OriginalMaxPositionEmbeddings <= 0 {
+			return fmt.Errorf("rope_scaling: llama3 needs factor > 0, 0 < low_freq_factor < high_freq_factor and "+
+				"original_max_position_embeddings > 0, got %v, %v, %v and %d",
+				r.Factor, r.LowFreqFactor, r.HighFreqFactor, r.OriginalMaxPositionEmbeddings)
+		}
+		return nil
+	case "":
+		return fmt.Errorf("rope_scaling: no rope_type (or type)")
+	}
+	return fmt.Errorf("rope_scaling: type %q is not supported (supported: default, linear, llama3)", r.kind())
+}
+
+// InvFreq returns the HeadDim/2 rotary inverse frequencies, theta^(-2i/HeadDim), rescaled
+// by rope_scaling as Hugging Face's rope initialisation functions do.
+func (c Config) InvFreq() []float64 {
+	hd := c.HeadDim
+	f := make([]float64, hd/2)
+	for i := range f {
+		f[i] = 1 / math.Pow(c.RopeTheta, float64(2*i)/float64(hd))
+	}
+	r := c.RopeScaling
+	if r == nil {
+		return f
+	}
+	switch r.kind() {
+	case "linear":
+		for i := range f {
+			f[i] /= r.Factor
+		}
+	case "llama3":
+		old := float64(r.OriginalMaxPositionEmbeddings)
+		lowWavelen, highWavelen := old/r.LowFreqFactor, old/r.HighFreqFactor
+		for i, v := range f {
+			switch wavelen := 2 * math.Pi / v; {
+			case wavelen < highWavelen: // high frequency: kept
+			case wavelen > lowWavelen: // low frequency: interpolated
+				f[i] = v / r.Factor
+			default: // between: a smooth blend of the two
+				smooth := (old/wavelen - r.LowFreqFactor) / (r.HighFreqFactor - r.LowFreqFactor)
+				f[i] = (1-smooth)*v/r.Factor + smooth*v
+			}
+		}
+	}
+	return f
 }
 
 // TokenID is a token id that config.json may give as a number, a list (the first is used)
@@ -136,6 +228,21 @@ func (c *Config) Validate() error {
 	}
 	if c.ModelType != "" && c.ModelType != "llama" && c.ModelType != "mistral" {
 		return fmt.Errorf("model_type %q is not a LLaMA-architecture model (want llama or mistral)", c.ModelType)
+	}
+	if c.RopeScaling != nil {
+		if err := c.RopeScaling.validate(); err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.SlidingWindow != nil && *c.SlidingWindow <= 0:
+		return fmt.Errorf("sliding_window must be positive or null, got %d", *c.SlidingWindow)
+	case c.HiddenAct != "" && c.HiddenAct != "silu":
+		return fmt.Errorf("hidden_act %q is not supported (only silu)", c.HiddenAct)
+	case c.AttentionBias:
+		return fmt.Errorf("attention_bias true is not supported (q/k/v/o projections without bias only)")
+	case c.MLPBias:
+		return fmt.Errorf("mlp_bias true is not supported (MLP projections without bias only)")
 	}
 	return nil
 }

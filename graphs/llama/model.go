@@ -119,14 +119,14 @@ func (m *model) silu(x *graphs.Value) *graphs.Value { return m.g.Mul(x, m.g.Sigm
 // rope holds cos and sin of the rotary angles, [B, 1, S, head_dim], shared by all layers.
 type rope struct{ cos, sin *graphs.Value }
 
-// rotary computes cos/sin for int64 positions [B, S] with inv_freq[i] = theta^(-2i/hd),
-// duplicated over both halves as in Hugging Face.
+// rotary computes cos/sin for int64 positions [B, S] with the inverse frequencies of
+// [Config.InvFreq] (theta^(-2i/hd), rescaled by rope_scaling), duplicated over both halves
+// as in Hugging Face.
 func (m *model) rotary(positions *graphs.Value) rope {
 	g, hd := m.g, m.cfg.HeadDim
 	// Angles in float32 as Hugging Face computes them, or float64 for float64 graphs.
 	freq := make([]float64, hd)
-	for i := 0; i < hd/2; i++ {
-		f := 1 / math.Pow(m.cfg.RopeTheta, float64(2*i)/float64(hd))
+	for i, f := range m.cfg.InvFreq() {
 		freq[i], freq[i+hd/2] = f, f
 	}
 	at, freqConst := graphs.Float64, g.Const(graphs.Dims(hd), freq)
@@ -153,7 +153,8 @@ func (r rope) apply(g *graphs.Graph, x *graphs.Value, hd int) *graphs.Value {
 }
 
 // attentionBias is 0 where query i (of the last S positions) may see key j of L = P+S
-// positions, maskedScore elsewhere: j <= P+i and attention_mask[b, j] == 1.
+// positions, maskedScore elsewhere: j <= P+i and attention_mask[b, j] == 1, and with a
+// sliding window W also P+i - j < W (indices, as Hugging Face's cache positions).
 // Its shape [B, 1, 1, S, L] broadcasts over [B, kv heads, group, S, L] scores.
 func (m *model) attentionBias(mask, ids *graphs.Value) *graphs.Value {
 	g := m.g
@@ -164,6 +165,9 @@ func (m *model) attentionBias(mask, ids *graphs.Value) *graphs.Value {
 	keys := g.Range(zero, lenL, one, mask.Shape()[1])                                // [L]
 	queries := g.Unsqueeze(g.Range(g.Sub(lenL, lenS), lenL, one, ids.Shape()[1]), 1) // [S, 1]
 	causal := g.LessOrEqual(keys, queries)                                           // [S, L]
+	if w := m.cfg.SlidingWindow; w != nil {
+		causal = g.And(causal, g.Greater(keys, g.Sub(queries, g.Scalar(graphs.Int64, float64(*w)))))
+	}
 	keyOK := g.Unsqueeze(g.Cast(mask, graphs.Bool), 1, 2, 3)                         // [B, 1, 1, 1, L]
 	allowed := g.And(causal, keyOK)                                                  // [B, 1, 1, S, L]
 	return g.Where(allowed, g.Scalar(m.dt, 0), g.Scalar(m.dt, maskedScore))

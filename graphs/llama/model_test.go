@@ -97,7 +97,7 @@ func flatten3(x [][][]float64) []float64 {
 func TestScoreMatchesReference(t *testing.T) {
 	tied := tinyConfig()
 	tied.TieWordEmbeddings, tied.NumKeyValueHeads = true, 2
-	for name, cfg := range map[string]Config{"gqa": tinyConfig(), "tied": tied} {
+	for name, cfg := range map[string]Config{"gqa": tinyConfig(), "tied": tied, "llama3 rope, window": scaledConfig()} {
 		t.Run(name, func(t *testing.T) {
 			params := randomParams(cfg, 3)
 			g, err := BuildScore(cfg, Options{Logits: true})
@@ -114,6 +114,37 @@ func TestScoreMatchesReference(t *testing.T) {
 			require.Equal(t, intsToFloat([]int64{int64(n[0]), int64(n[1]), int64(n[2])}), out[OutTokens])
 			t.Logf("max |logits - reference| = %.2e", maxAbsDiff(out[OutLogits], want))
 		})
+	}
+}
+
+// scaledConfig has llama3 rope scaling with every regime of it (head_dim 8: wavelengths
+// 6.3, 63, 628 and 6283 against 64/4 and 64/1) and a sliding window of 3 tokens, shorter
+// than the test sequences.
+func scaledConfig() Config {
+	c := tinyConfig()
+	c.HiddenSize = 16
+	c.HeadDim = 0
+	window := 3
+	c.SlidingWindow = &window
+	c.RopeScaling = &RopeScaling{RopeType: "llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4,
+		OriginalMaxPositionEmbeddings: 64}
+	if err := c.Validate(); err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// TestScaledConfigMatters guards the reference comparison of scaledConfig: its rope scaling
+// and its window each change the logits, so a graph that ignored either would fail.
+func TestScaledConfigMatters(t *testing.T) {
+	cfg := scaledConfig()
+	params := randomParams(cfg, 3)
+	want := flatten3(referenceForward(cfg, params, rightPadded.ids, rightPadded.mask))
+	noScaling, noWindow := cfg, cfg
+	noScaling.RopeScaling, noWindow.SlidingWindow = nil, nil
+	for name, c := range map[string]Config{"rope scaling": noScaling, "window": noWindow} {
+		diff := maxAbsDiff(flatten3(referenceForward(c, params, rightPadded.ids, rightPadded.mask)), want)
+		require.Greater(t, diff, 1e-2, "without %s the logits move by only %.2e", name, diff)
 	}
 }
 
@@ -174,7 +205,12 @@ func TestTrainGradientFiniteDifferences(t *testing.T) {
 // decodes token by token with the KV cache, comparing each step's logits with the reference
 // forward over the whole sequence so far.
 func TestDecodeMatchesFullForward(t *testing.T) {
-	cfg := tinyConfig()
+	for name, cfg := range map[string]Config{"gqa": tinyConfig(), "llama3 rope, window": scaledConfig()} {
+		t.Run(name, func(t *testing.T) { testDecodeMatchesFullForward(t, cfg) })
+	}
+}
+
+func testDecodeMatchesFullForward(t *testing.T, cfg Config) {
 	params := randomParams(cfg, 9)
 	g, err := BuildDecode(cfg, Options{})
 	s := session(t, g, err)

@@ -85,12 +85,13 @@ func TestReferenceRoPE(t *testing.T) {
 	for i := range x {
 		x[i] = rng.NormFloat64()
 	}
+	const pos, theta = 5, 10000.0
+	invFreq := refInvFreq(Config{HeadDim: len(x), RopeTheta: theta})
 	// Position 0 is the identity.
-	refAssertClose(t, "rope(pos 0)", refRoPE(x, 0, 10000), x, 0)
+	refAssertClose(t, "rope(pos 0)", refRoPE(x, 0, invFreq), x, 0)
 
 	// Rotate-half pairs j with j+half, rotating by pos * theta^(-2j/d).
-	const pos, theta = 5, 10000.0
-	y := refRoPE(x, pos, theta)
+	y := refRoPE(x, pos, invFreq)
 	half := len(x) / 2
 	for j := range half {
 		a := pos * math.Pow(theta, -float64(2*j)/float64(len(x)))
@@ -107,17 +108,17 @@ func TestReferenceRoPE(t *testing.T) {
 	for i := range k {
 		k[i] = rng.NormFloat64()
 	}
-	d1 := refDot(refRoPE(x, 7, theta), refRoPE(k, 3, theta))
-	d2 := refDot(refRoPE(x, 12, theta), refRoPE(k, 8, theta))
+	d1 := refDot(refRoPE(x, 7, invFreq), refRoPE(k, 3, invFreq))
+	d2 := refDot(refRoPE(x, 12, invFreq), refRoPE(k, 8, invFreq))
 	if math.Abs(d1-d2) > 1e-12 {
 		t.Fatalf("rope dot product not translation invariant: %g vs %g", d1, d2)
 	}
 
 	// Per-head application is head-major.
 	two := append(append([]float64(nil), x...), k...)
-	got := refRoPEHeads(two, 2, 8, 9, theta)
-	refAssertClose(t, "rope head 0", got[:8], refRoPE(x, 9, theta), 0)
-	refAssertClose(t, "rope head 1", got[8:], refRoPE(k, 9, theta), 0)
+	got := refRoPEHeads(two, 2, 8, 9, invFreq)
+	refAssertClose(t, "rope head 0", got[:8], refRoPE(x, 9, invFreq), 0)
+	refAssertClose(t, "rope head 1", got[8:], refRoPE(k, 9, invFreq), 0)
 }
 
 func TestReferencePositions(t *testing.T) {

@@ -108,6 +108,7 @@ func refSequence(cfg Config, params map[string][]float64, ids, mask []int64) [][
 	}
 
 	positions := refPositions(mask)
+	invFreq := refInvFreq(cfg)
 
 	for l := range cfg.NumHiddenLayers {
 		pre := fmt.Sprintf("model.layers.%d.", l)
@@ -127,8 +128,8 @@ func refSequence(cfg Config, params map[string][]float64, ids, mask []int64) [][
 		v := make([][]float64, T) // [T][KV*hd]
 		for t := range T {
 			h := refRMSNorm(x[t], inNorm, eps)
-			q[t] = refRoPEHeads(refLinear(h, wq, H*hd), H, hd, positions[t], cfg.RopeTheta)
-			k[t] = refRoPEHeads(refLinear(h, wk, KV*hd), KV, hd, positions[t], cfg.RopeTheta)
+			q[t] = refRoPEHeads(refLinear(h, wq, H*hd), H, hd, positions[t], invFreq)
+			k[t] = refRoPEHeads(refLinear(h, wk, KV*hd), KV, hd, positions[t], invFreq)
 			v[t] = refLinear(h, wv, KV*hd)
 		}
 		group := H / KV // query heads per kv head (HF repeat_kv)
@@ -141,7 +142,7 @@ func refSequence(cfg Config, params map[string][]float64, ids, mask []int64) [][
 				scores := make([]float64, T)
 				for j := range T {
 					s := refDot(qh, k[j][hk*hd:(hk+1)*hd]) * scale
-					visible := j <= i && mask[j] == 1
+					visible := j <= i && mask[j] == 1 && (cfg.SlidingWindow == nil || i-j < *cfg.SlidingWindow)
 					scores[j] = refMaskScore(s, visible)
 				}
 				probs := refSoftmax(scores)
@@ -276,19 +277,67 @@ func refRMSNorm(x, w []float64, eps float64) []float64 {
 	return y
 }
 
+// refInvFreq is Hugging Face's rope initialisation, written as its Python is: inv_freq =
+// 1 / theta^(arange(0, hd, 2)/hd); linear divides all by factor; llama3
+// (_compute_llama3_parameters) divides where wavelen > low_freq_wavelen, then replaces the
+// medium band (neither < high_freq_wavelen nor > low_freq_wavelen) by the smoothed blend.
+func refInvFreq(cfg Config) []float64 {
+	hd := cfg.HeadDim
+	var invFreq []float64
+	for e := 0; e < hd; e += 2 {
+		invFreq = append(invFreq, 1/math.Pow(cfg.RopeTheta, float64(e)/float64(hd)))
+	}
+	rs := cfg.RopeScaling
+	if rs == nil {
+		return invFreq
+	}
+	typ := rs.RopeType
+	if typ == "" {
+		typ = rs.Type
+	}
+	out := make([]float64, len(invFreq))
+	switch typ {
+	case "linear":
+		for i, f := range invFreq {
+			out[i] = f / rs.Factor
+		}
+	case "llama3":
+		oldContext := float64(rs.OriginalMaxPositionEmbeddings)
+		lowFreqWavelen := oldContext / rs.LowFreqFactor
+		highFreqWavelen := oldContext / rs.HighFreqFactor
+		for i, f := range invFreq {
+			wavelen := 2 * math.Pi / f
+			llama := f
+			if wavelen > lowFreqWavelen {
+				llama = f / rs.Factor
+			}
+			smoothFactor := (oldContext/wavelen - rs.LowFreqFactor) / (rs.HighFreqFactor - rs.LowFreqFactor)
+			smoothed := (1-smoothFactor)*llama/rs.Factor + smoothFactor*llama
+			isMedium := !(wavelen < highFreqWavelen) && !(wavelen > lowFreqWavelen)
+			out[i] = llama
+			if isMedium {
+				out[i] = smoothed
+			}
+		}
+	default:
+		copy(out, invFreq)
+	}
+	return out
+}
+
 // refRoPEHeads applies refRoPE to each of the heads head-major blocks of x.
-func refRoPEHeads(x []float64, heads, headDim int, pos int64, theta float64) []float64 {
+func refRoPEHeads(x []float64, heads, headDim int, pos int64, invFreq []float64) []float64 {
 	y := make([]float64, 0, len(x))
 	for h := range heads {
-		y = append(y, refRoPE(x[h*headDim:(h+1)*headDim], pos, theta)...)
+		y = append(y, refRoPE(x[h*headDim:(h+1)*headDim], pos, invFreq)...)
 	}
 	return y
 }
 
 // refRoPE rotates one head vector x (length HeadDim) to position pos, HF rotate-half style:
-// inv_freq[i] = 1 / theta^(2i/HeadDim), angle[j] = pos * inv_freq[j mod HeadDim/2],
+// angle[j] = pos * inv_freq[j mod HeadDim/2],
 // x' = x*cos(angle) + rotate_half(x)*sin(angle), rotate_half(x) = concat(-x[half:], x[:half]).
-func refRoPE(x []float64, pos int64, theta float64) []float64 {
+func refRoPE(x []float64, pos int64, invFreq []float64) []float64 {
 	d := len(x)
 	half := d / 2
 	rotated := make([]float64, d) // rotate_half(x)
@@ -299,8 +348,7 @@ func refRoPE(x []float64, pos int64, theta float64) []float64 {
 	y := make([]float64, d)
 	for j := range d {
 		i := j % half
-		invFreq := 1 / math.Pow(theta, float64(2*i)/float64(d))
-		angle := float64(pos) * invFreq
+		angle := float64(pos) * invFreq[i]
 		y[j] = x[j]*math.Cos(angle) + rotated[j]*math.Sin(angle)
 	}
 	return y
