@@ -168,8 +168,8 @@ func (m *model) attentionBias(mask, ids *graphs.Value) *graphs.Value {
 	if w := m.cfg.SlidingWindow; w != nil {
 		causal = g.And(causal, g.Greater(keys, g.Sub(queries, g.Scalar(graphs.Int64, float64(*w)))))
 	}
-	keyOK := g.Unsqueeze(g.Cast(mask, graphs.Bool), 1, 2, 3)                         // [B, 1, 1, 1, L]
-	allowed := g.And(causal, keyOK)                                                  // [B, 1, 1, S, L]
+	keyOK := g.Unsqueeze(g.Cast(mask, graphs.Bool), 1, 2, 3) // [B, 1, 1, 1, L]
+	allowed := g.And(causal, keyOK)                          // [B, 1, 1, S, L]
 	return g.Where(allowed, g.Scalar(m.dt, 0), g.Scalar(m.dt, maskedScore))
 }
 
