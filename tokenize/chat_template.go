@@ -91,6 +91,41 @@ func Llama2Template() ChatTemplate {
 	}
 }
 
+// Llama3Template is Llama-3 instruct's layout, every turn a header and an <|eot_id|>:
+//
+//	<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n{system}<|eot_id|>
+//	<|start_header_id|>user<|end_header_id|>\n\n{user}<|eot_id|>
+//	<|start_header_id|>assistant<|end_header_id|>\n\n{response}<|eot_id|>
+//
+// (one line here per turn; the text has no newline between turns). The response ends
+// with the tokenizer's EOS, which is <|eot_id|> in Llama-3 instruct tokenizers; a base
+// model's tokenizer_config.json names <|end_of_text|> instead.
+func Llama3Template() ChatTemplate {
+	header := func(role string) string { return "<|start_header_id|>" + role + "<|end_header_id|>\n\n" }
+	return ChatTemplate{
+		SystemPrefix: header("system"), SystemSuffix: "<|eot_id|>",
+		UserPrefix: header("user"), UserSuffix: "<|eot_id|>",
+		AssistantPrefix: header("assistant"), AssistantSuffix: "<|eot_id|>",
+		GenerationPrefix: header("assistant"),
+	}
+}
+
+// TemplateNames are the names TemplateByName knows.
+var TemplateNames = []string{"plain", "llama2", "llama3"}
+
+// TemplateByName returns PlainTemplate, Llama2Template or Llama3Template by name.
+func TemplateByName(name string) (ChatTemplate, error) {
+	switch name {
+	case "plain", "":
+		return PlainTemplate(), nil
+	case "llama2":
+		return Llama2Template(), nil
+	case "llama3":
+		return Llama3Template(), nil
+	}
+	return ChatTemplate{}, fmt.Errorf("tokenize: chat template %q is unknown (known: %s)", name, strings.Join(TemplateNames, ", "))
+}
+
 // Render writes the prompt messages and GenerationPrefix as one string.
 func (c *ChatTemplate) Render(prompt []data.Message) (string, error) {
 	var b strings.Builder

@@ -17,7 +17,7 @@ var multiTurn = []data.Message{
 }
 
 func TestRender(t *testing.T) {
-	plain, llama := PlainTemplate(), Llama2Template()
+	plain, llama, llama3 := PlainTemplate(), Llama2Template(), Llama3Template()
 	tests := []struct {
 		name     string
 		template *ChatTemplate
@@ -33,6 +33,12 @@ func TestRender(t *testing.T) {
 		{"llama2 system only", &llama, multiTurn[:1], "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\n [/INST]"},
 		{"llama2 later system is a turn", &llama, []data.Message{multiTurn[1], multiTurn[0]},
 			"[INST] What is FTP? [/INST]<<SYS>>\nBe brief.\n<</SYS>>\n\n"},
+		{"llama3 multi-turn", &llama3, multiTurn,
+			"<|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>" +
+				"<|start_header_id|>user<|end_header_id|>\n\nWhat is FTP?<|eot_id|>" +
+				"<|start_header_id|>assistant<|end_header_id|>\n\nFile Transfer Protocol.<|eot_id|>" +
+				"<|start_header_id|>user<|end_header_id|>\n\nAnd HTTP?<|eot_id|>" +
+				"<|start_header_id|>assistant<|end_header_id|>\n\n"},
 	}
 	for _, tt := range tests {
 		got, err := tt.template.Render(tt.prompt)
@@ -45,6 +51,19 @@ func TestRender(t *testing.T) {
 	}
 	if _, err := plain.Render([]data.Message{{Role: "tool", Content: "x"}}); err == nil || !strings.Contains(err.Error(), `role "tool"`) {
 		t.Errorf("Render(tool) error = %v", err)
+	}
+}
+
+func TestTemplateByName(t *testing.T) {
+	for name, want := range map[string]ChatTemplate{"plain": PlainTemplate(), "": PlainTemplate(),
+		"llama2": Llama2Template(), "llama3": Llama3Template()} {
+		got, err := TemplateByName(name)
+		if err != nil || got != want {
+			t.Errorf("TemplateByName(%q) = %+v, %v", name, got, err)
+		}
+	}
+	if _, err := TemplateByName("chatml"); err == nil || !strings.Contains(err.Error(), `"chatml" is unknown (known: plain, llama2, llama3)`) {
+		t.Errorf("TemplateByName(chatml) error = %v", err)
 	}
 }
 

@@ -221,9 +221,10 @@ func loadLearned(dir string, opts ort.Options) (*learnedReward, error) {
 		sc.Close()
 		return nil, fmt.Errorf("reward scorer %s: its tokenizer has %d tokens but its graph's vocabulary is %d; the export is inconsistent", dir, tok.VocabSize(), sc.Manifest.VocabSize)
 	}
-	tmpl := tokenize.PlainTemplate()
-	if sc.Manifest.Template == "llama2" {
-		tmpl = tokenize.Llama2Template()
+	tmpl, err := tokenize.TemplateByName(sc.Manifest.Template)
+	if err != nil {
+		sc.Close()
+		return nil, fmt.Errorf("reward scorer %s: manifest.json: %w", dir, err)
 	}
 	tmpl.MaxTokens = -1
 	return &learnedReward{name: filepath.Base(filepath.Clean(dir)), sc: sc, enc: tmpl.Encoder(tok), pad: max(tok.PAD(), 0)}, nil
