@@ -40,7 +40,7 @@ test: setup
 # Count budgets have no deadline, so only a real finding fails. `make fuzz` explores longer.
 FUZZTIME ?= 200000x
 FUZZ_TARGETS = ./data:FuzzSplitTranscript ./tokenize:FuzzChatTemplate ./tokenize:FuzzRoundTrip \
-	./engine/weights:FuzzReadHeader ./tools/mkdata:FuzzSplitSentences ./tools/mkdata:FuzzParseArticles \
+	./tokenize:FuzzSplitLlama3 ./engine/weights:FuzzReadHeader ./tools/mkdata:FuzzSplitSentences ./tools/mkdata:FuzzParseArticles \
 	./rewards:FuzzParseConstraint ./rewards:FuzzParseRule
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

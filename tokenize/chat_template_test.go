@@ -71,7 +71,7 @@ func TestEncoderMask(t *testing.T) {
 	for _, tc := range []struct {
 		tokenizer string
 		template  ChatTemplate
-	}{{"dict-bpe", PlainTemplate()}, {"llama2", Llama2Template()}, {"llama2", PlainTemplate()}} {
+	}{{"dict-bpe", PlainTemplate()}, {"llama2", Llama2Template()}, {"llama2", PlainTemplate()}, {"llama3-tiny", Llama3Template()}} {
 		tok := mustLoad(t, tc.tokenizer)
 		ex := data.Example{Prompt: multiTurn, Response: "Hypertext Transfer Protocol.", Pos: data.Position{File: "x.jsonl", Row: 7}}
 		seq, err := tc.template.Encoder(tok)(ex)
@@ -147,5 +147,32 @@ func TestEncoderBadRole(t *testing.T) {
 	_, err := c.Encoder(mustLoad(t, "dict-bpe"))(data.Example{Prompt: []data.Message{{Role: "bot"}}, Pos: data.Position{File: "f.jsonl", Row: 2}})
 	if err == nil || !strings.Contains(err.Error(), "f.jsonl:row 2") || errors.Is(err, ErrTooLong) {
 		t.Errorf("error = %v, want a positioned role error", err)
+	}
+}
+
+// TestLlama3TemplateTokens: with a Llama-3 tokenizer every header marker and <|eot_id|> is
+// one special id, the sequence starts with <|begin_of_text|> and the response ends with
+// <|eot_id|>, the tokenizer's EOS.
+func TestLlama3TemplateTokens(t *testing.T) {
+	tok := mustLoad(t, "llama3-tiny")
+	id := func(token string) int32 {
+		v, ok := tok.TokenID(token)
+		if !ok {
+			t.Fatalf("%s not in the vocabulary", token)
+		}
+		return v
+	}
+	tmpl := Llama3Template()
+	seq, err := tmpl.Encoder(tok)(data.Example{Prompt: multiTurn[1:2], Response: "File Transfer Protocol."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, end, eot := id("<|start_header_id|>"), id("<|end_header_id|>"), id("<|eot_id|>")
+	if seq.IDs[0] != id("<|begin_of_text|>") || seq.IDs[1] != start || seq.IDs[len(seq.IDs)-1] != eot || tok.EOS() != eot {
+		t.Fatalf("ids %v: want <|begin_of_text|> <|start_header_id|> ... <|eot_id|> (EOS %d)", seq.IDs, tok.EOS())
+	}
+	count := func(v int32) int { return len(slices.DeleteFunc(slices.Clone(seq.IDs), func(x int32) bool { return x != v })) }
+	if count(start) != 2 || count(end) != 2 || count(eot) != 2 {
+		t.Errorf("ids %v: want 2 headers (user, assistant) and 2 <|eot_id|>", seq.IDs)
 	}
 }

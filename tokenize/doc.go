@@ -5,11 +5,19 @@
 //
 // Load reads a directory holding tokenizer.json, as Hugging Face publishes it: SentencePiece
 // BPE with byte fallback and the Prepend/Replace normalizers or a Metaspace pre-tokenizer
-// (LLaMA, Mistral), byte-level BPE (GPT-2 and the tokenizers tools/mktokenizer trains),
-// WordPiece (BERT) and WordLevel. Special tokens come from tokenizer_config.json
-// (bos_token, eos_token, pad_token, unk_token; a string or {"content": ...}), else from
-// config.json (bos_token_id, eos_token_id, pad_token_id), else from well-known names (<s>,
-// </s>, <|endoftext|>, <pad>, <unk>, ...). PAD falls back to EOS.
+// (LLaMA 2, Mistral), byte-level BPE (GPT-2, Llama 3 and the tokenizers tools/mktokenizer
+// trains), WordPiece (BERT) and WordLevel.
+//
+// Llama 3 (Meta-Llama-3, Llama 3.1 and 3.2) cuts text with a Split pre-tokenizer whose
+// pattern needs look-ahead, \s+(?!\S), which Go's regexp lacks; that exact pattern string is
+// recognised and scanned by hand, alternative by alternative, as GPT-2's is inside ByteLevel.
+// Any other pattern that Go cannot compile is refused. Its BPE model sets ignore_merges: a
+// word found whole in the vocabulary is one token, whatever the merges would make of it.
+//
+// Special tokens come from tokenizer_config.json (bos_token, eos_token, pad_token,
+// unk_token; a string or {"content": ...}), else from config.json (bos_token_id,
+// eos_token_id, pad_token_id), else from well-known names (<s>, </s>, <|endoftext|>, <pad>,
+// <unk>, ...). PAD falls back to EOS.
 //
 // The post_processor, truncation and padding sections are ignored: Encode adds BOS only
 // when asked, and the chat template and the batcher do the rest.

@@ -9,30 +9,33 @@ import (
 	"github.com/l3m/l3m-engine/data"
 )
 
-// FuzzRoundTrip checks that the byte-level tokenizer decodes every valid UTF-8 text back to
-// itself and never fails to encode.
+// FuzzRoundTrip checks that the byte-level tokenizers (GPT-2 and Llama 3 style) decode
+// every valid UTF-8 text back to itself and never fail to encode.
 func FuzzRoundTrip(f *testing.F) {
 	for _, s := range roundTripTexts {
 		f.Add(s)
 	}
 	f.Add("<|user|>\n</s><s><pad>")
-	tok := mustLoad(f, "dict-bpe")
+	f.Add("<|begin_of_text|>DON'T 12345\r\n\n  x<|eot_id|>")
+	tokenizers := []*Tokenizer{mustLoad(f, "dict-bpe"), mustLoad(f, "llama3-tiny")}
 	f.Fuzz(func(t *testing.T, text string) {
-		ids, err := tok.Encode(text, false)
-		if err != nil {
-			t.Fatalf("Encode(%q): %v", text, err)
-		}
-		for _, id := range ids {
-			if id < 0 || int(id) >= tok.VocabSize() {
-				t.Fatalf("Encode(%q) gave id %d outside the vocabulary", text, id)
-			}
-		}
 		want := text
 		if !utf8.ValidString(text) {
 			want = strings.ToValidUTF8(text, "\uFFFD")
 		}
-		if got := tok.Decode(ids, false); got != want {
-			t.Fatalf("Decode(Encode(%q)) = %q", text, got)
+		for _, tok := range tokenizers {
+			ids, err := tok.Encode(text, false)
+			if err != nil {
+				t.Fatalf("Encode(%q): %v", text, err)
+			}
+			for _, id := range ids {
+				if id < 0 || int(id) >= tok.VocabSize() {
+					t.Fatalf("Encode(%q) gave id %d outside the vocabulary", text, id)
+				}
+			}
+			if got := tok.Decode(ids, false); got != want {
+				t.Fatalf("Decode(Encode(%q)) = %q", text, got)
+			}
 		}
 	})
 }

@@ -23,7 +23,7 @@ type hfGolden struct {
 }
 
 // goldenTokenizers are the directories under testdata/tokenizers with an hf_golden.json.
-var goldenTokenizers = []string{"llama2", "metaspace-tiny", "wordpiece-tiny", "wordlevel-tiny", "dict-bpe"}
+var goldenTokenizers = []string{"llama2", "metaspace-tiny", "wordpiece-tiny", "wordlevel-tiny", "dict-bpe", "llama3-tiny"}
 
 // TestMatchesHuggingFace encodes and decodes every golden case and compares with what
 // Hugging Face tokenizers produced for the same tokenizer.json.

@@ -108,13 +108,13 @@ func (p metaspacePreTokenizer) preTokenize(piece string, atStart bool) ([]string
 // splitPreTokenizer is tokenizers' Split: cut at each match of a pattern, keeping the
 // matches as the behaviour says.
 type splitPreTokenizer struct {
-	re       *regexp.Regexp
+	matches  func(string) []span
 	behavior string
 	invert   bool
 }
 
 func (p splitPreTokenizer) preTokenize(piece string, _ bool) ([]string, error) {
-	matches := regexpMatches(piece, p.re)
+	matches := p.matches(piece)
 	if p.invert {
 		for i := range matches {
 			matches[i].isMatch = !matches[i].isMatch
@@ -144,6 +144,18 @@ func regexpMatches(s string, re *regexp.Regexp) []span {
 	}
 	if prev != len(s) {
 		spans = append(spans, span{prev, len(s), false})
+	}
+	return spans
+}
+
+// scannerMatches turns the pieces of a hand-written scanner, which concatenate to s, into
+// spans that are all matches.
+func scannerMatches(s string, split func(string) []string) []span {
+	var spans []span
+	start := 0
+	for _, piece := range split(s) {
+		spans = append(spans, span{start, start + len(piece), true})
+		start += len(piece)
 	}
 	return spans
 }
@@ -280,20 +292,35 @@ func newPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 		if err := json.Unmarshal(raw, &cfg); err != nil {
 			return nil, fmt.Errorf("pre_tokenizer Split: %w", err)
 		}
-		re, err := cfg.Pattern.compile()
-		if err != nil {
-			return nil, fmt.Errorf("pre_tokenizer Split: %w", err)
-		}
 		if !splitBehaviors[cfg.Behavior] {
 			return nil, fmt.Errorf("pre_tokenizer Split: behavior %q is not one of Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous", cfg.Behavior)
 		}
-		return splitPreTokenizer{re: re, behavior: cfg.Behavior, invert: cfg.Invert}, nil
+		matches, err := splitMatcher(cfg.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("pre_tokenizer Split: %w", err)
+		}
+		return splitPreTokenizer{matches: matches, behavior: cfg.Behavior, invert: cfg.Invert}, nil
 	case "Whitespace":
 		return whitespacePreTokenizer{}, nil
 	case "BertPreTokenizer", "WhitespaceSplit", "Punctuation", "Digits", "UnicodeScripts", "CharDelimiterSplit":
 		return sugarmePreTokenizerFromJSON(raw)
 	}
 	return nil, fmt.Errorf("pre_tokenizer: type %q is not supported (supported: %s)", head.Type, knownPreTokenizers)
+}
+
+// splitMatcher finds a Split pattern's matches: with a hand-written scanner for the known
+// look-ahead patterns (Llama 3's), with Go's regexp for the rest.
+func splitMatcher(pattern patternJSON) (func(string) []span, error) {
+	if pattern.Regex != nil {
+		if split, ok := lookAheadSplitters[*pattern.Regex]; ok {
+			return func(s string) []span { return scannerMatches(s, split) }, nil
+		}
+	}
+	re, err := pattern.compile()
+	if err != nil {
+		return nil, fmt.Errorf("%w; the one look-ahead pattern built in is Llama 3's, written exactly as in its tokenizer.json", err)
+	}
+	return func(s string) []span { return regexpMatches(s, re) }, nil
 }
 
 // parseMetaspace reads a Metaspace section, old (add_prefix_space) or new (prepend_scheme,

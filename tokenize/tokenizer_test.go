@@ -268,6 +268,9 @@ func TestLoadErrors(t *testing.T) {
 		{"look-ahead regex", map[string]string{"tokenizer.json": strings.Replace(tinyWordLevel, `{"type": "WhitespaceSplit"}`,
 			`{"type": "Split", "pattern": {"Regex": "\\s+(?!\\S)"}, "behavior": "Isolated", "invert": false}`, 1)},
 			"does not compile as a Go regexp"},
+		{"Qwen2's look-ahead regex (Llama 3's with single digits)", map[string]string{"tokenizer.json": strings.Replace(tinyWordLevel, `{"type": "WhitespaceSplit"}`,
+			`{"type": "Split", "pattern": {"Regex": `+jsonString(strings.Replace(llama3Pattern, `\p{N}{1,3}`, `\p{N}`, 1))+`}, "behavior": "Isolated", "invert": false}`, 1)},
+			"the one look-ahead pattern built in is Llama 3's"},
 		{"eos_token not in vocabulary", map[string]string{"tokenizer.json": tinyWordLevel, "tokenizer_config.json": `{"eos_token": "<end>"}`},
 			`eos_token "<end>" is not in the vocabulary`},
 	}
