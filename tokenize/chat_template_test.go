@@ -171,7 +171,9 @@ func TestLlama3TemplateTokens(t *testing.T) {
 	if seq.IDs[0] != id("<|begin_of_text|>") || seq.IDs[1] != start || seq.IDs[len(seq.IDs)-1] != eot || tok.EOS() != eot {
 		t.Fatalf("ids %v: want <|begin_of_text|> <|start_header_id|> ... <|eot_id|> (EOS %d)", seq.IDs, tok.EOS())
 	}
-	count := func(v int32) int { return len(slices.DeleteFunc(slices.Clone(seq.IDs), func(x int32) bool { return x != v })) }
+	count := func(v int32) int {
+		return len(slices.DeleteFunc(slices.Clone(seq.IDs), func(x int32) bool { return x != v }))
+	}
 	if count(start) != 2 || count(end) != 2 || count(eot) != 2 {
 		t.Errorf("ids %v: want 2 headers (user, assistant) and 2 <|eot_id|>", seq.IDs)
 	}
