@@ -376,3 +376,32 @@ func TestFitWarnsInfeasible(t *testing.T) {
 	require.Contains(t, log, "constraint length>=1000 has been violated")
 	require.Contains(t, log, "may be infeasible")
 }
+
+// TestLlama3StyleModel runs the Llama 3 path end to end on a tiny model: a config with
+// llama3 rope scaling and grouped-query attention, a Llama-3 style tokenizer, the llama3
+// chat template; fit under a length constraint, then generate.
+func TestLlama3StyleModel(t *testing.T) {
+	dir := t.TempDir()
+	cfg := `{"model_type": "llama", "vocab_size": 976, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "tie_word_embeddings": true, "rope_theta": 500000,
+		"rope_scaling": {"rope_type": "llama3", "factor": 8, "low_freq_factor": 1, "high_freq_factor": 4,
+		"original_max_position_embeddings": 64}, "hidden_act": "silu"}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cfg.json"), []byte(cfg), 0o644))
+	model := filepath.Join(dir, "model")
+	out, err := l3m(t, "init", "--config", filepath.Join(dir, "cfg.json"), "--out", model,
+		"--tokenizer", filepath.Join(repo, "testdata", "tokenizers", "llama3-tiny"))
+	require.NoError(t, err, out)
+
+	run := filepath.Join(dir, "run")
+	out, err = l3m(t, fitArgs(model, run, "--template", "llama3", "--method", "l3m", "--constraint", "length<=8",
+		"--max-new-tokens", "10", "--samples", "4", "--max-steps", "4")...)
+	require.NoError(t, err, out)
+	saved, err := os.ReadFile(filepath.Join(run, "final", "config.json"))
+	require.NoError(t, err)
+	require.Contains(t, string(saved), `"rope_type": "llama3"`, "the scaling survives into the trained model")
+
+	out, err = l3m(t, "generate", "--model", filepath.Join(run, "final"), "--template", "llama3",
+		"--prompt", "What does 'butter' mean?", "--max-new-tokens", "6", "--threads", "1")
+	require.NoError(t, err, out)
+	require.Contains(t, out, `"prompt":"<|start_header_id|>user<|end_header_id|>\n\nWhat does 'butter' mean?<|eot_id|>`)
+}
