@@ -165,10 +165,13 @@ func (g *Graph) onesLike(v *Value) *Value {
 	return g.Expand(v.ScalarLike(1), g.ShapeOf(v), v.shape)
 }
 
-// ZerosLike is a tensor of zeros with v's type and (run-time) shape.
+// ZerosLike is a tensor of zeros with v's type and (run-time) shape. It is a
+// ConstantOfShape, not an Expand of a scalar zero: ORT's CPU Expand of a scalar to a large
+// tensor runs element by element (measured 111 ms for the 1024 x 32000 zeros of the
+// cross-entropy gradient, against a few ms for ConstantOfShape).
 func (g *Graph) ZerosLike(v *Value) *Value {
 	if v.Rank() == 0 {
 		return v.ScalarLike(0)
 	}
-	return g.Expand(v.ScalarLike(0), g.ShapeOf(v), v.shape)
+	return g.ConstantOfShape(g.ShapeOf(v), v.shape, v.dtype)
 }

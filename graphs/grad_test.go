@@ -67,6 +67,10 @@ var gradCases = []gradCase{
 		build: func(g *Graph, in []*Value) *Value { return g.ReduceMean(in[0], []int64{-1}, false) }},
 	{name: "Softmax", inputs: []input{fl(2, 5)}, build: func(g *Graph, in []*Value) *Value { return g.Softmax(in[0], -1) }},
 	{name: "LogSoftmax", inputs: []input{fl(3, 4, 2)}, build: func(g *Graph, in []*Value) *Value { return g.LogSoftmax(in[0], 1) }},
+	// Picking entries of each row (two per row, one row picking the same entry twice): the
+	// VJP's sparse path, which scatters into -softmax*sum instead of into zeros.
+	{name: "LogSoftmax/picked", inputs: []input{fl(3, 5), {shape: []int64{3, 2}, ints: []int64{4, 4, 0, 1, 3, 2}}},
+		build: func(g *Graph, in []*Value) *Value { return g.GatherElements(g.LogSoftmax(in[0], 1), in[1], 1) }},
 	{name: "CumSum", inputs: []input{fl(2, 4)}, build: func(g *Graph, in []*Value) *Value { return g.CumSum(in[0], 1) }},
 	{name: "Reshape", inputs: []input{fl(2, 3, 2)}, build: func(g *Graph, in []*Value) *Value { return g.Reshape(in[0], 0, -1) }},
 	{name: "Reshape/symbolic", inputs: []input{{shape: []int64{2, 3, 2}, syms: []string{"B", "T", ""}, lo: -1, hi: 1}},
@@ -306,6 +310,24 @@ func TestEveryDifferentiableOpIsChecked(t *testing.T) {
 			t.Errorf("op %s has a VJP but no gradient check in gradCases", op)
 		}
 	}
+}
+
+// TestCrossEntropyGradientIsSparse: the gradient of picked log-probabilities is one scatter
+// per row into -softmax*sum; the dense zeros of the general path are not in the model.
+func TestCrossEntropyGradientIsSparse(t *testing.T) {
+	g := New("ce")
+	x := g.Input("x", Float32, Dims("N", 7))
+	labels := g.Input("labels", Int64, Dims("N", 1))
+	loss := g.ReduceSum(g.GatherElements(g.LogSoftmax(x, -1), labels, 1), nil, false)
+	g.Output("dx", g.Grad(g.Reshape(loss, 1), x)[0])
+	nodes, _ := g.LiveNodes()
+	var ops []string
+	for _, n := range nodes {
+		ops = append(ops, n.Op)
+	}
+	require.NotContains(t, ops, "ConstantOfShape", "live ops %v", ops)
+	require.Contains(t, ops, "ScatterElements")
+	require.Less(t, len(nodes), len(g.Nodes()), "the replaced general path is pruned")
 }
 
 // TestGradientMLPCrossEntropy checks a composite: a 2-layer MLP with softmax cross-entropy

@@ -19,8 +19,11 @@ const (
 // Model returns the graph as an ONNX ModelProto.
 func (g *Graph) Model() *onnxpb.ModelProto {
 	gp := &onnxpb.GraphProto{Name: proto.String(g.Name)}
+	nodes, used := g.LiveNodes()
 	for _, c := range g.consts {
-		gp.Initializer = append(gp.Initializer, tensorProto(c.value.name, c.value.dtype, c.value.shape, c.data))
+		if used[c.value] {
+			gp.Initializer = append(gp.Initializer, tensorProto(c.value.name, c.value.dtype, c.value.shape, c.data))
+		}
 	}
 	for _, v := range g.inputs {
 		gp.Input = append(gp.Input, valueInfo(v))
@@ -28,7 +31,7 @@ func (g *Graph) Model() *onnxpb.ModelProto {
 	for _, v := range g.outputs {
 		gp.Output = append(gp.Output, valueInfo(v))
 	}
-	for _, n := range g.nodes {
+	for _, n := range nodes {
 		gp.Node = append(gp.Node, nodeProto(n))
 	}
 	return &onnxpb.ModelProto{
@@ -37,6 +40,37 @@ func (g *Graph) Model() *onnxpb.ModelProto {
 		OpsetImport:  []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(Opset)}},
 		Graph:        gp,
 	}
+}
+
+// LiveNodes returns, in build order, the nodes that the graph's outputs depend on, and the
+// set of values they (and the outputs) read. Model emits only these: builders and Grad may
+// leave nodes nobody reads, such as a gradient path that a VJP replaced by a cheaper one.
+func (g *Graph) LiveNodes() ([]*Node, map[*Value]bool) {
+	used := map[*Value]bool{}
+	liveNode := map[*Node]bool{}
+	var visit func(v *Value)
+	visit = func(v *Value) {
+		if v == nil || used[v] {
+			return
+		}
+		used[v] = true
+		if n := v.node; n != nil && !liveNode[n] {
+			liveNode[n] = true
+			for _, in := range n.Inputs {
+				visit(in)
+			}
+		}
+	}
+	for _, v := range g.outputs {
+		visit(v)
+	}
+	var nodes []*Node
+	for _, n := range g.nodes {
+		if liveNode[n] {
+			nodes = append(nodes, n)
+		}
+	}
+	return nodes, used
 }
 
 // Marshal serialises the graph to ONNX bytes.

@@ -30,6 +30,11 @@ type Options struct {
 	AllowSpinning bool
 }
 
+// ProfileEnv names the environment variable that turns on ONNX Runtime's profiler: every
+// session then writes a Chrome-trace JSON of each node's run times to PREFIX_<date>.json
+// when it closes (for finding where a step's time goes; it slows the runs a little).
+const ProfileEnv = "L3M_ORT_PROFILE"
+
 // Device is a parsed Options.Device.
 type Device struct {
 	// CUDA is false for the CPU.
@@ -106,6 +111,9 @@ func sessionOptions(opts Options) (*ortgo.SessionOptions, error) {
 	}
 	if err == nil {
 		err = so.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning)
+	}
+	if prefix := os.Getenv(ProfileEnv); err == nil && prefix != "" {
+		err = so.EnableProfiling(prefix)
 	}
 	if err == nil && device.CUDA {
 		err = appendCUDA(so, device)

@@ -248,8 +248,12 @@ func (m *model) sequenceLogLik(logits, ids, lossMask *graphs.Value) (loglik, tok
 	targets := g.Concat(1, g.Slice(ids, []int64{1}, []int64{end}, []int64{1}), g.Slice(ids, []int64{0}, []int64{1}, []int64{1}))
 	scored := g.Concat(1, g.Slice(lossMask, []int64{1}, []int64{end}, []int64{1}),
 		g.Mul(g.Slice(lossMask, []int64{0}, []int64{1}, []int64{1}), lossMask.ScalarLike(0)))
-	logp := g.LogSoftmax(logits, -1)                               // [N, V]
-	picked := g.GatherElements(logp, g.Reshape(targets, -1, 1), 1) // [N, 1]
+	logp := g.LogSoftmax(logits, -1) // [N, V]
+	// One target per row of logits, shaped [N, 1] with logits' own row dimension, so the
+	// LogSoftmax VJP can see that the gradient is one scatter per row (no dense zeros).
+	rows := graphs.Shape{logits.Shape()[0], graphs.D(1)}
+	column := g.ReshapeTo(targets, g.Concat(0, g.DimOf(logits, 0), g.Ints(1)), rows)
+	picked := g.GatherElements(logp, column, 1) // [N, 1]
 	picked = g.ReshapeTo(picked, g.ShapeOf(ids), ids.Shape())      // [B, T]
 	loglik = g.ReduceSum(g.Mul(picked, g.ReshapeTo(scored, g.ShapeOf(ids), ids.Shape())), []int64{1}, false)
 	tokens = g.ReduceSum(scored, []int64{1}, false)
