@@ -253,8 +253,8 @@ func (m *model) sequenceLogLik(logits, ids, lossMask *graphs.Value) (loglik, tok
 	// LogSoftmax VJP can see that the gradient is one scatter per row (no dense zeros).
 	rows := graphs.Shape{logits.Shape()[0], graphs.D(1)}
 	column := g.ReshapeTo(targets, g.Concat(0, g.DimOf(logits, 0), g.Ints(1)), rows)
-	picked := g.GatherElements(logp, column, 1) // [N, 1]
-	picked = g.ReshapeTo(picked, g.ShapeOf(ids), ids.Shape())      // [B, T]
+	picked := g.GatherElements(logp, column, 1)               // [N, 1]
+	picked = g.ReshapeTo(picked, g.ShapeOf(ids), ids.Shape()) // [B, T]
 	loglik = g.ReduceSum(g.Mul(picked, g.ReshapeTo(scored, g.ShapeOf(ids), ids.Shape())), []int64{1}, false)
 	tokens = g.ReduceSum(scored, []int64{1}, false)
 	return loglik, tokens
