@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // SampleConfig says how a Sampler picks each new token. The zero value of every field but
@@ -26,6 +27,9 @@ type SampleConfig struct {
 	// EOS ends a row when it is picked, and is kept as the row's last token; default 0.
 	// A negative EOS never ends a row.
 	EOS int32
+	// Stop lists more ids that end a row as EOS does (a model's other end-of-turn tokens,
+	// such as Llama 3's <|eom_id|> and <|eot_id|> besides <|end_of_text|>).
+	Stop []int32
 	// Pad left-pads shorter prompts and is fed to rows that have finished; default 0.
 	Pad int32
 	// Seed seeds the PCG that draws the samples; default 0.
@@ -131,7 +135,7 @@ func (s *Sampler) Generate(prompts [][]int32) ([][]int32, error) {
 			}
 			next[r] = tok
 			out[r] = append(out[r], tok)
-			if tok == cfg.EOS {
+			if tok == cfg.EOS || slices.Contains(cfg.Stop, tok) {
 				done[r] = true
 				active--
 			}

@@ -106,6 +106,23 @@ func TestSamplerStopsEachRowAtEOS(t *testing.T) {
 	require.Len(t, src.fed, 4)
 }
 
+// TestSamplerStopIDs: any id in Stop ends its row as EOS does, and is kept.
+func TestSamplerStopIDs(t *testing.T) {
+	const eos = 4
+	src := &fakeSource{vocab: 6, logits: func(row, step int) []float32 {
+		switch {
+		case row == 0 && step == 1:
+			return peaked(6, 5) // a stop id
+		case row == 1 && step == 2:
+			return peaked(6, eos)
+		}
+		return peaked(6, 1)
+	}}
+	out, err := newSampler(src, SampleConfig{MaxNewTokens: 5, EOS: eos, Stop: []int32{5}, Greedy: true}).Generate(prompts(3))
+	require.NoError(t, err)
+	require.Equal(t, [][]int32{{1, 5}, {1, 1, eos}, {1, 1, 1, 1, 1}}, out)
+}
+
 func TestSamplerDrawsDoNotDependOnOtherRowsStopping(t *testing.T) {
 	flat := make([]float32, 6)
 	sample := func(row0StopsAt int) [][]int32 {

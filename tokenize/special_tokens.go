@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // tokenizerConfig is what Load reads from tokenizer_config.json. Each token may be written
@@ -46,6 +47,32 @@ type modelConfig struct {
 	BOS tokenID `json:"bos_token_id"`
 	EOS tokenID `json:"eos_token_id"`
 	PAD tokenID `json:"pad_token_id"`
+}
+
+// eosList is the whole eos_token_id of config.json or generation_config.json: one id, a
+// list or null.
+type eosList struct {
+	EOS tokenIDs `json:"eos_token_id"`
+}
+
+type tokenIDs []int32
+
+func (t *tokenIDs) UnmarshalJSON(b []byte) error {
+	*t = nil
+	if isJSONNull(b) {
+		return nil
+	}
+	var id int32
+	if json.Unmarshal(b, &id) == nil {
+		*t = tokenIDs{id}
+		return nil
+	}
+	var ids []int32
+	if err := json.Unmarshal(b, &ids); err != nil {
+		return fmt.Errorf("want an id or a list of ids, have %s", b)
+	}
+	*t = ids
+	return nil
 }
 
 // tokenID is an id from config.json; -1 when absent or null.
@@ -142,6 +169,31 @@ func (t *Tokenizer) resolveSpecialTokens(dir string) error {
 	}
 	if t.unk, err = pick("unk_token", tc.UNK, -1, wellKnownUNK); err != nil {
 		return err
+	}
+	return t.resolveStops(dir)
+}
+
+// resolveStops sets t.stops: EOS, then the eos_token_id entries of config.json and
+// generation_config.json, each once.
+func (t *Tokenizer) resolveStops(dir string) error {
+	t.stops = nil
+	if t.eos < 0 {
+		return nil
+	}
+	t.stops = []int32{t.eos}
+	for _, name := range []string{"config.json", "generation_config.json"} {
+		var l eosList
+		if _, err := readOptionalJSON(filepath.Join(dir, name), &l); err != nil {
+			return err
+		}
+		for _, id := range l.EOS {
+			if id < 0 || int(id) >= t.vocabSize {
+				return fmt.Errorf("%s: eos_token_id %d is outside the vocabulary (size %d)", name, id, t.vocabSize)
+			}
+			if !slices.Contains(t.stops, id) {
+				t.stops = append(t.stops, id)
+			}
+		}
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ type Tokenizer struct {
 	vocabSize int
 
 	bos, eos, pad, unk int32
+	stops              []int32 // EOS and every other end-of-generation id the model lists
 }
 
 // tokenizerJSON is the top level of a tokenizer.json. post_processor, truncation and padding
@@ -228,6 +229,11 @@ func (t *Tokenizer) BOS() int32 { return t.bos }
 
 // EOS is the end-of-sequence id, -1 when the tokenizer has none.
 func (t *Tokenizer) EOS() int32 { return t.eos }
+
+// StopIDs are the ids that end a generated response: EOS first, then every other id that
+// config.json or generation_config.json lists as eos_token_id (Llama 3.1 lists
+// <|end_of_text|>, <|eom_id|> and <|eot_id|>). Empty when there is no EOS.
+func (t *Tokenizer) StopIDs() []int32 { return t.stops }
 
 // PAD is the padding id; it is EOS when the tokenizer names no pad token.
 func (t *Tokenizer) PAD() int32 { return t.pad }

@@ -317,3 +317,34 @@ func TestConcurrentEncode(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// TestStopIDs: EOS first, then the eos_token_id lists of config.json and
+// generation_config.json (Llama 3.1's three end ids), each once; an id outside the
+// vocabulary is an error naming the file.
+func TestStopIDs(t *testing.T) {
+	if got := mustLoad(t, "llama3-tiny").StopIDs(); !slices.Equal(got, []int32{971}) {
+		t.Errorf("without model configs: StopIDs = %v, want [971] (<|eot_id|>)", got)
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(testdataDir("llama3-tiny"))); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("config.json", `{"bos_token_id": 962, "eos_token_id": [963, 971]}`)
+	write("generation_config.json", `{"eos_token_id": [963, 970, 971]}`)
+	tok, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tok.StopIDs(); !slices.Equal(got, []int32{971, 963, 970}) {
+		t.Errorf("StopIDs = %v, want [971 963 970]", got)
+	}
+	write("generation_config.json", `{"eos_token_id": 5000}`)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "generation_config.json: eos_token_id 5000 is outside the vocabulary") {
+		t.Errorf("out-of-vocabulary stop id: error %v", err)
+	}
+}

@@ -125,7 +125,7 @@ func (c *FitCmd) constrained(r *run, sft *engine.SFT, trainOpt data.Options, tmp
 	closers = append(closers, dec.Close)
 	pad := max(m.tok.PAD(), 0)
 	sampler := engine.NewSampler(dec, engine.SampleConfig{Temperature: c.Temperature, TopP: c.TopP, TopK: c.TopK,
-		MaxNewTokens: c.MaxNewTokens, EOS: m.tok.EOS(), Pad: pad, Seed: c.Seed})
+		MaxNewTokens: c.MaxNewTokens, EOS: m.tok.EOS(), Stop: m.tok.StopIDs(), Pad: pad, Seed: c.Seed})
 	method, err := engine.NewConstrained(&engine.Constrained{
 		Task: sft, Train: sft.Train, Prompts: prompts, Sampler: sampler, Rewards: rewardFunc(rs, prompts, m.tok, tmpl),
 		Constraints: cs, Mu: lagrange.MuSchedule{Start: c.MuStart, End: c.MuEnd, Total: steps},

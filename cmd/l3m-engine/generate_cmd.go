@@ -106,7 +106,7 @@ func (c *GenerateCmd) Run(g *Globals) error {
 	pad := max(m.tok.PAD(), 0)
 	sampler := engine.NewSampler(dec, engine.SampleConfig{
 		Temperature: c.Temperature, TopP: c.TopP, TopK: c.TopK, MaxNewTokens: c.MaxNewTokens,
-		Greedy: c.Greedy, EOS: eos, Pad: pad, Seed: c.Seed,
+		Greedy: c.Greedy, EOS: eos, Stop: m.tok.StopIDs(), Pad: pad, Seed: c.Seed,
 	})
 	enc := json.NewEncoder(out.w)
 	enc.SetEscapeHTML(false)
@@ -124,7 +124,7 @@ func (c *GenerateCmd) Run(g *Globals) error {
 		for i, ids := range responses {
 			gen := generation{Prompt: part[i].prompt, Response: m.tok.Decode(ids, true),
 				Reference: part[i].reference, Tokens: len(ids), Stopped: "length"}
-			if ids[len(ids)-1] == eos {
+			if slices.Contains(m.tok.StopIDs(), ids[len(ids)-1]) {
 				gen.Stopped = "eos"
 			}
 			stopped[gen.Stopped]++

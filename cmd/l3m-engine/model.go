@@ -18,8 +18,9 @@ type model struct {
 	tok    *tokenize.Tokenizer
 }
 
-// tokenizerFiles are copied along with the weights into every checkpoint.
-var tokenizerFiles = []string{"tokenizer.json", "tokenizer_config.json"}
+// carriedFiles are copied along with the weights into every checkpoint and final model:
+// the tokenizer, and generation_config.json (which lists the ids that end a response).
+var carriedFiles = []string{"tokenizer.json", "tokenizer_config.json", "generation_config.json"}
 
 // loadModel reads config.json, the safetensors weights and tokenizer.json of dir, and
 // checks that they fit together.
@@ -50,7 +51,7 @@ func loadModel(flag, dir string) (*model, error) {
 // the final model carry (read once: a resumed run's source checkpoint may be pruned).
 func (m *model) extraFiles() (map[string][]byte, error) {
 	files := map[string][]byte{}
-	for _, f := range tokenizerFiles {
+	for _, f := range carriedFiles {
 		b, err := os.ReadFile(filepath.Join(m.dir, f))
 		if os.IsNotExist(err) {
 			continue

@@ -17,10 +17,13 @@
 package llama
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
+	"reflect"
+	"strings"
 )
 
 // Config holds the LlamaConfig fields of a Hugging Face config.json that the architecture
@@ -38,9 +41,6 @@ type Config struct {
 	RopeTheta             float64  `json:"rope_theta,omitempty"`          // default 10000
 	MaxPositionEmbeddings int      `json:"max_position_embeddings,omitempty"`
 	TieWordEmbeddings     bool     `json:"tie_word_embeddings"`
-	BOSTokenID            TokenID  `json:"bos_token_id,omitempty"`
-	EOSTokenID            TokenID  `json:"eos_token_id,omitempty"`
-	PadTokenID            TokenID  `json:"pad_token_id,omitempty"`
 	TorchDType            string   `json:"torch_dtype,omitempty"`
 	Architectures         []string `json:"architectures,omitempty"`
 
@@ -49,8 +49,74 @@ type Config struct {
 	RopeScaling   *RopeScaling `json:"rope_scaling,omitempty"`   // null: plain RoPE
 	SlidingWindow *int         `json:"sliding_window,omitempty"` // Mistral; null: full causal attention
 	HiddenAct     string       `json:"hidden_act,omitempty"`     // only silu
-	AttentionBias bool         `json:"attention_bias,omitempty"` // only false
-	MLPBias       bool         `json:"mlp_bias,omitempty"`       // only false
+	AttentionBias bool         `json:"attention_bias"`           // only false
+	MLPBias       bool         `json:"mlp_bias"`                 // only false
+
+	// Other holds the document's remaining settings verbatim (token ids, which may be
+	// lists, transformers_version, ...), so that Save writes them back unchanged and a
+	// trained model's config.json says what the original did.
+	Other map[string]json.RawMessage `json:"-"`
+}
+
+// configKeys are the JSON names of Config's own fields.
+var configKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			keys[name] = true
+		}
+	}
+	return keys
+}()
+
+// UnmarshalJSON reads Config's fields and keeps every other key in Other.
+func (c *Config) UnmarshalJSON(b []byte) error {
+	type fields Config
+	var f fields
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	for k, v := range all {
+		if configKeys[k] {
+			delete(all, k)
+			continue
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, v); err != nil {
+			return err
+		}
+		all[k] = compact.Bytes()
+	}
+	if len(all) == 0 {
+		all = nil
+	}
+	f.Other = all
+	*c = Config(f)
+	return nil
+}
+
+// MarshalJSON writes Config's fields and then Other's keys, in key order.
+func (c Config) MarshalJSON() ([]byte, error) {
+	type fields Config
+	b, err := json.Marshal(fields(c))
+	if err != nil {
+		return nil, err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, err
+	}
+	for k, v := range c.Other {
+		if _, own := all[k]; !own {
+			all[k] = v
+		}
+	}
+	return json.Marshal(all)
 }
 
 // RopeScaling is config.json's rope_scaling: how the rotary frequencies are rescaled for
@@ -128,37 +194,6 @@ func (c Config) InvFreq() []float64 {
 		}
 	}
 	return f
-}
-
-// TokenID is a token id that config.json may give as a number, a list (the first is used)
-// or null (-1).
-type TokenID int
-
-// UnmarshalJSON accepts a number, a list of numbers or null.
-func (t *TokenID) UnmarshalJSON(b []byte) error {
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	switch x := v.(type) {
-	case nil:
-		*t = -1
-	case float64:
-		*t = TokenID(x)
-	case []any:
-		if len(x) == 0 {
-			*t = -1
-			return nil
-		}
-		f, ok := x[0].(float64)
-		if !ok {
-			return fmt.Errorf("token id list holds %v", x[0])
-		}
-		*t = TokenID(f)
-	default:
-		return fmt.Errorf("token id must be a number or a list, got %v", v)
-	}
-	return nil
 }
 
 // LoadConfig reads and validates a Hugging Face config.json.

@@ -3,6 +3,7 @@ package llama
 import (
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -16,7 +17,7 @@ func TestLlama31Config(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(8_030_261_248), cfg.NumParams())
 	require.Equal(t, 128, cfg.HeadDim)
-	require.Equal(t, TokenID(128001), cfg.EOSTokenID)
+	require.JSONEq(t, `[128001, 128008, 128009]`, string(cfg.Other["eos_token_id"]), "kept verbatim")
 	require.Equal(t, "llama3", cfg.RopeScaling.RopeType)
 
 	// Against Hugging Face's algorithm (refInvFreq) and by regime: wavelengths below
@@ -44,6 +45,29 @@ func TestLlama31Config(t *testing.T) {
 	require.Positive(t, kept)
 	require.Positive(t, blended)
 	require.Positive(t, divided)
+}
+
+// TestConfigSaveKeepsEverySetting: Save writes back every key of the loaded config.json,
+// the ones Config does not model (token id lists, versions) verbatim, plus the defaults
+// Validate filled in.
+func TestConfigSaveKeepsEverySetting(t *testing.T) {
+	path := filepath.Join("..", "..", "testdata", "configs", "llama-3.1-8b.json")
+	cfg, err := LoadConfig(path)
+	require.NoError(t, err)
+	saved := filepath.Join(t.TempDir(), "config.json")
+	require.NoError(t, cfg.Save(saved))
+	var before, after map[string]any
+	for p, m := range map[string]*map[string]any{path: &before, saved: &after} {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(b, m))
+	}
+	require.Equal(t, 128.0, after["head_dim"], "filled in by Validate")
+	delete(after, "head_dim")
+	require.Equal(t, before, after)
+	again, err := LoadConfig(saved)
+	require.NoError(t, err)
+	require.Equal(t, cfg, again)
 }
 
 func TestInvFreqLinearAndDefault(t *testing.T) {
