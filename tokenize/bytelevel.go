@@ -59,10 +59,14 @@ func unicodeToBytes(token string, dst []byte) ([]byte, bool) {
 //
 // Go's regexp has no look-ahead, and sugarme drops the two whitespace alternatives, so this
 // is a hand-written scanner over the same alternatives in the same order.
-func splitGPT2(s string) []string {
+func splitGPT2(s string) []string { return splitWith(s, matchGPT2) }
+
+// splitWith cuts s into consecutive pieces, each as long as match says (always > 0): the
+// driver of the hand-written pattern scanners, whose patterns match at every position.
+func splitWith(s string, match func(string) int) []string {
 	var pieces []string
 	for len(s) > 0 {
-		n := matchGPT2(s)
+		n := match(s)
 		pieces = append(pieces, s[:n])
 		s = s[n:]
 	}
@@ -90,9 +94,14 @@ func matchGPT2(s string) int {
 			return n
 		}
 	}
-	// s starts with whitespace: \s+(?!\S) takes the run but leaves its last character to
-	// the next piece when a non-space follows; \s+ takes a lone one.
-	n := runLength(s, unicode.IsSpace)
+	// s starts with whitespace.
+	return whitespaceRunMatch(s, runLength(s, unicode.IsSpace))
+}
+
+// whitespaceRunMatch is the match of \s+(?!\S)|\s+ at the start of s, which begins with a
+// whitespace run of n bytes: the run, less its last character when a non-space follows
+// (that character starts the next piece); a lone whitespace character by itself.
+func whitespaceRunMatch(s string, n int) int {
 	if n == len(s) {
 		return n
 	}

@@ -57,6 +57,7 @@ type eosList struct {
 
 type tokenIDs []int32
 
+// UnmarshalJSON accepts one id, a list of ids or null (no ids).
 func (t *tokenIDs) UnmarshalJSON(b []byte) error {
 	*t = nil
 	if isJSONNull(b) {
@@ -78,20 +79,13 @@ func (t *tokenIDs) UnmarshalJSON(b []byte) error {
 // tokenID is an id from config.json; -1 when absent or null.
 type tokenID int32
 
+// UnmarshalJSON takes the first of a list of ids.
 func (t *tokenID) UnmarshalJSON(b []byte) error {
+	var ids tokenIDs
+	if err := ids.UnmarshalJSON(b); err != nil {
+		return err
+	}
 	*t = -1
-	if isJSONNull(b) {
-		return nil
-	}
-	var id int32
-	if json.Unmarshal(b, &id) == nil {
-		*t = tokenID(id)
-		return nil
-	}
-	var ids []int32
-	if err := json.Unmarshal(b, &ids); err != nil {
-		return fmt.Errorf("want an id or a list of ids, have %s", b)
-	}
 	if len(ids) > 0 {
 		*t = tokenID(ids[0])
 	}

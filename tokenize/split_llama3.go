@@ -20,15 +20,7 @@ var lookAheadSplitters = map[string]func(string) []string{
 
 // splitLlama3 splits s as llama3Pattern does. The pattern matches at every position, so
 // there is no text between matches.
-func splitLlama3(s string) []string {
-	var pieces []string
-	for len(s) > 0 {
-		n := matchLlama3(s)
-		pieces = append(pieces, s[:n])
-		s = s[n:]
-	}
-	return pieces
-}
+func splitLlama3(s string) []string { return splitWith(s, matchLlama3) }
 
 // matchLlama3 returns the byte length of llama3Pattern's match at the start of s (always
 // > 0), trying the alternatives in the pattern's order. Invalid UTF-8 reads as U+FFFD, a
@@ -77,16 +69,7 @@ func matchLlama3(s string) int {
 	if i := strings.LastIndexAny(s[:spaces], "\r\n"); i >= 0 {
 		return i + 1
 	}
-	// \s+(?!\S) takes the run but leaves its last character to the next piece when a
-	// non-space follows; \s+ takes a lone one.
-	if spaces == len(s) {
-		return spaces
-	}
-	_, last := utf8.DecodeLastRuneInString(s[:spaces])
-	if last < spaces {
-		return spaces - last
-	}
-	return spaces
+	return whitespaceRunMatch(s, spaces)
 }
 
 // contractions are the pattern's case-insensitive endings after an apostrophe.
