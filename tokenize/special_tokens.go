@@ -8,15 +8,45 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // tokenizerConfig is what Load reads from tokenizer_config.json. Each token may be written
 // as a string, as {"content": "..."} (AddedToken form) or as null.
 type tokenizerConfig struct {
-	BOS tokenName `json:"bos_token"`
-	EOS tokenName `json:"eos_token"`
-	PAD tokenName `json:"pad_token"`
-	UNK tokenName `json:"unk_token"`
+	BOS          tokenName    `json:"bos_token"`
+	EOS          tokenName    `json:"eos_token"`
+	PAD          tokenName    `json:"pad_token"`
+	UNK          tokenName    `json:"unk_token"`
+	ChatTemplate chatTemplate `json:"chat_template"`
+}
+
+// chatTemplate is tokenizer_config.json's chat_template: one Jinja template, or a list of
+// named ones ({"name": ..., "template": ...}), joined here.
+type chatTemplate string
+
+func (c *chatTemplate) UnmarshalJSON(b []byte) error {
+	*c = ""
+	if isJSONNull(b) {
+		return nil
+	}
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*c = chatTemplate(one)
+		return nil
+	}
+	var named []struct {
+		Template string `json:"template"`
+	}
+	if err := json.Unmarshal(b, &named); err != nil {
+		return fmt.Errorf("chat_template: want a string or a list of {name, template}, have %.40s", b)
+	}
+	var all []string
+	for _, n := range named {
+		all = append(all, n.Template)
+	}
+	*c = chatTemplate(strings.Join(all, "\n"))
+	return nil
 }
 
 // tokenName is a special token's text; "" when absent or null.
@@ -164,7 +194,21 @@ func (t *Tokenizer) resolveSpecialTokens(dir string) error {
 	if t.unk, err = pick("unk_token", tc.UNK, -1, wellKnownUNK); err != nil {
 		return err
 	}
+	t.templateFamily = templateFamily(string(tc.ChatTemplate))
 	return t.resolveStops(dir)
+}
+
+// templateFamily names the built-in layout a Jinja chat template writes, by its markers:
+// "llama3" (<|start_header_id|>), "llama2" ([INST]: LLaMA-2 chat and Mistral instruct), or
+// "" for none of them.
+func templateFamily(jinja string) string {
+	switch {
+	case strings.Contains(jinja, "<|start_header_id|>"):
+		return "llama3"
+	case strings.Contains(jinja, "[INST]"):
+		return "llama2"
+	}
+	return ""
 }
 
 // resolveStops sets t.stops: EOS, then the eos_token_id entries of config.json and

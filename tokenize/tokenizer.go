@@ -27,6 +27,7 @@ type Tokenizer struct {
 
 	bos, eos, pad, unk int32
 	stops              []int32 // EOS and every other end-of-generation id the model lists
+	templateFamily     string  // built-in layout of tokenizer_config.json's chat_template
 }
 
 // tokenizerJSON is the top level of a tokenizer.json. post_processor, truncation and padding
@@ -234,6 +235,11 @@ func (t *Tokenizer) EOS() int32 { return t.eos }
 // config.json or generation_config.json lists as eos_token_id (Llama 3.1 lists
 // <|end_of_text|>, <|eom_id|> and <|eot_id|>). Empty when there is no EOS.
 func (t *Tokenizer) StopIDs() []int32 { return t.stops }
+
+// TemplateFamily names the built-in chat template (TemplateByName) whose layout the
+// chat_template of tokenizer_config.json writes: "llama3", "llama2", or "" when it has
+// none or none of theirs.
+func (t *Tokenizer) TemplateFamily() string { return t.templateFamily }
 
 // PAD is the padding id; it is EOS when the tokenizer names no pad token.
 func (t *Tokenizer) PAD() int32 { return t.pad }

@@ -348,3 +348,33 @@ func TestStopIDs(t *testing.T) {
 		t.Errorf("out-of-vocabulary stop id: error %v", err)
 	}
 }
+
+// TestTemplateFamily reads the layout of tokenizer_config.json's chat_template, a string or
+// a list of named templates.
+func TestTemplateFamily(t *testing.T) {
+	for _, c := range []struct{ chatTemplate, want string }{
+		{`"{{ bos_token }}{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n{{ m['content'] }}<|eot_id|>{% endfor %}"`, "llama3"},
+		{`[{"name": "default", "template": "{% for m in messages %}[INST] {{ m['content'] }} [/INST]{% endfor %}"}, {"name": "tool_use", "template": "x"}]`, "llama2"},
+		{`"{% for m in messages %}<|im_start|>{{ m['role'] }}{% endfor %}"`, ""},
+		{`null`, ""},
+	} {
+		dir := t.TempDir()
+		if err := os.CopyFS(dir, os.DirFS(testdataDir("llama3-tiny"))); err != nil {
+			t.Fatal(err)
+		}
+		config := `{"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>", "chat_template": ` + c.chatTemplate + `}`
+		if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tok.TemplateFamily(); got != c.want {
+			t.Errorf("chat_template %.40s: TemplateFamily = %q, want %q", c.chatTemplate, got, c.want)
+		}
+	}
+	if got := mustLoad(t, "dict-bpe").TemplateFamily(); got != "" {
+		t.Errorf("dict-bpe (no chat_template): TemplateFamily = %q", got)
+	}
+}

@@ -379,7 +379,7 @@ func TestFitWarnsInfeasible(t *testing.T) {
 
 // TestLlama3StyleModel runs the Llama 3 path end to end on a tiny model: a config with
 // llama3 rope scaling and grouped-query attention, a Llama-3 style tokenizer, the llama3
-// chat template; fit under a length constraint, then generate.
+// chat template (picked by --template auto); fit under a length constraint, then generate.
 func TestLlama3StyleModel(t *testing.T) {
 	dir := t.TempDir()
 	cfg := `{"model_type": "llama", "vocab_size": 976, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
@@ -391,16 +391,20 @@ func TestLlama3StyleModel(t *testing.T) {
 	out, err := l3m(t, "init", "--config", filepath.Join(dir, "cfg.json"), "--out", model,
 		"--tokenizer", filepath.Join(repo, "testdata", "tokenizers", "llama3-tiny"))
 	require.NoError(t, err, out)
+	// An instruct model's tokenizer_config.json carries its Jinja chat template, from which
+	// --template auto (the default) picks the llama3 layout.
+	require.NoError(t, os.WriteFile(filepath.Join(model, "tokenizer_config.json"), []byte(`{"bos_token": "<|begin_of_text|>",
+		"eos_token": "<|eot_id|>", "chat_template": "{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n{{ m['content'] }}<|eot_id|>{% endfor %}"}`), 0o644))
 
 	run := filepath.Join(dir, "run")
-	out, err = l3m(t, fitArgs(model, run, "--template", "llama3", "--method", "l3m", "--constraint", "length<=8",
+	out, err = l3m(t, fitArgs(model, run, "--method", "l3m", "--constraint", "length<=8",
 		"--max-new-tokens", "10", "--samples", "4", "--max-steps", "4")...)
 	require.NoError(t, err, out)
 	saved, err := os.ReadFile(filepath.Join(run, "final", "config.json"))
 	require.NoError(t, err)
 	require.Contains(t, string(saved), `"rope_type": "llama3"`, "the scaling survives into the trained model")
 
-	out, err = l3m(t, "generate", "--model", filepath.Join(run, "final"), "--template", "llama3",
+	out, err = l3m(t, "generate", "--model", filepath.Join(run, "final"),
 		"--prompt", "What does 'butter' mean?", "--max-new-tokens", "6", "--threads", "1")
 	require.NoError(t, err, out)
 	require.Contains(t, out, `"prompt":"<|start_header_id|>user<|end_header_id|>\n\nWhat does 'butter' mean?<|eot_id|>`)

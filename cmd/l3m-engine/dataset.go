@@ -19,7 +19,7 @@ type DataFlags struct {
 	ResponseColumn string  `default:"response" help:"Response column." json:"response_column"`
 	ChosenColumn   string  `default:"chosen" help:"Chosen-response (or transcript) column of preference data." json:"chosen_column"`
 	RejectedColumn string  `default:"rejected" help:"Rejected-response (or transcript) column of preference data." json:"rejected_column"`
-	Template       string  `default:"plain" enum:"plain,llama2,llama3" help:"Chat template: plain (<|user|> ... <|assistant|>), llama2 ([INST] ... [/INST]) or llama3 (<|start_header_id|>user<|end_header_id|> ... <|eot_id|>)." json:"template"`
+	Template       string  `default:"auto" enum:"auto,plain,llama2,llama3" help:"Chat template: plain (<|user|> ... <|assistant|>), llama2 ([INST] ... [/INST]), llama3 (<|start_header_id|>user<|end_header_id|> ... <|eot_id|>), or auto: llama3 or llama2 when the model's tokenizer_config.json has a chat_template of that layout, else plain." json:"template"`
 	MaxTokens      int     `default:"512" help:"Drop (and count) examples whose prompt+response exceed this many tokens." json:"max_tokens"`
 	ValSplit       float64 `default:"0.05" help:"Without --val, the fraction of the training file (chosen by a stable hash of each row) held out for validation." json:"val_split"`
 }
@@ -36,8 +36,20 @@ func (d DataFlags) options(seed uint64, part string, split data.Split) data.Opti
 	}
 }
 
-func (d DataFlags) template() tokenize.ChatTemplate {
-	t, err := tokenize.TemplateByName(d.Template)
+// templateName resolves --template: auto becomes the layout of the tokenizer's own
+// chat_template when it is a built-in one, else plain.
+func (d DataFlags) templateName(tok *tokenize.Tokenizer) string {
+	if d.Template != "auto" {
+		return d.Template
+	}
+	if family := tok.TemplateFamily(); family != "" {
+		return family
+	}
+	return "plain"
+}
+
+func (d DataFlags) template(tok *tokenize.Tokenizer) tokenize.ChatTemplate {
+	t, err := tokenize.TemplateByName(d.templateName(tok))
 	if err != nil {
 		panic(err) // kong's enum admits only known names
 	}

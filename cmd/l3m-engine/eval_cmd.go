@@ -42,7 +42,7 @@ func (c *EvalCmd) Run(g *Globals) error {
 	}
 	defer sc.Close()
 	opt := c.options(c.Seed, c.Part, data.Split{Val: c.SplitVal})
-	ppl, err := evaluate(sc, c.Data, opt, m.tok, c.template(), c.BatchSize)
+	ppl, err := evaluate(sc, c.Data, opt, m.tok, c.template(m.tok), c.BatchSize)
 	if err != nil {
 		return fmt.Errorf("--data: %w", err)
 	}

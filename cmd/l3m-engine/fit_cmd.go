@@ -52,7 +52,7 @@ func (c *FitCmd) Run(g *Globals) error {
 	m := r.m
 
 	trainOpt, valPath, valOpt := c.dataOptions()
-	tmpl := c.template()
+	tmpl := c.template(m.tok)
 	n, bstats, rstats, err := countUnits(c.Train, trainOpt, m.tok, tmpl, false)
 	if err != nil {
 		return fmt.Errorf("--train: %w", err)

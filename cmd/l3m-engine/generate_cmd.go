@@ -169,7 +169,7 @@ func (c *GenerateCmd) check() error {
 
 // requests renders and encodes the prompts of --prompt or --data.
 func (c *GenerateCmd) requests(tok *tokenize.Tokenizer) ([]request, error) {
-	tmpl := c.template()
+	tmpl := c.template(tok)
 	tmpl.MaxTokens = -1 // Run checks prompts against the model's context instead
 	encode := tmpl.Encoder(tok)
 	add := func(reqs []request, where string, ex data.Example) ([]request, error) {

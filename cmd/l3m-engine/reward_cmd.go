@@ -47,7 +47,7 @@ func (c *RewardTrainCmd) Run(g *Globals) error {
 	}
 	defer r.close()
 	m := r.m
-	tmpl := c.template()
+	tmpl := c.template(m.tok)
 	split := data.Split{Val: c.ValSplit}
 	trainOpt, valPath, valOpt := c.options(c.Seed, data.PartTrain, split), c.Pairs, c.options(c.Seed, data.PartVal, split)
 	if c.Val != "" {
@@ -140,7 +140,7 @@ func (c *RewardExportCmd) Run(g *Globals) error {
 	if name == "" {
 		name = filepath.Base(filepath.Clean(c.Out))
 	}
-	man, err := engine.ExportScorer(c.Out, m.cfg, m.params, extra, engine.ScorerManifest{Name: name, Template: c.Template, MaxTokens: c.MaxTokens}, c.External)
+	man, err := engine.ExportScorer(c.Out, m.cfg, m.params, extra, engine.ScorerManifest{Name: name, Template: c.templateName(m.tok), MaxTokens: c.MaxTokens}, c.External)
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (c *RewardExportCmd) Run(g *Globals) error {
 
 // checkBatch is the batch the export check scores.
 func (c *RewardExportCmd) checkBatch(m *model) (engine.Batch, error) {
-	tmpl := c.template()
+	tmpl := c.template(m.tok)
 	if c.Check != "" {
 		bs, err := openBatches(c.Check, c.options(1, data.PartAll, data.Split{}), m.tok, tmpl, batching{size: c.CheckRows})
 		if err != nil {
