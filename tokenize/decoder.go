@@ -278,23 +278,11 @@ func newDecoder(raw json.RawMessage) (tokenDecoder, error) {
 	}
 	switch head.Type {
 	case "Sequence":
-		var cfg struct {
-			Decoders []json.RawMessage `json:"decoders"`
+		seq, err := sequenceMembers(raw, "decoder", "decoders", newDecoder)
+		if err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal(raw, &cfg); err != nil {
-			return fail(err)
-		}
-		var seq decoderSequence
-		for _, sub := range cfg.Decoders {
-			d, err := newDecoder(sub)
-			if err != nil {
-				return nil, err
-			}
-			if d != nil {
-				seq = append(seq, d)
-			}
-		}
-		return seq, nil
+		return decoderSequence(seq), nil
 	case "Replace":
 		var cfg struct {
 			Pattern patternJSON `json:"pattern"`

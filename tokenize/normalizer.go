@@ -57,6 +57,33 @@ type componentJSON struct {
 	Type string `json:"type"`
 }
 
+// sequenceMembers builds the members of a Sequence component, the list under key in raw,
+// leaving out those that build to nil (a null entry). The error of a malformed list names
+// section ("normalizer", ...); a member's own error comes back as it is.
+func sequenceMembers[T comparable](raw json.RawMessage, section, key string, build func(json.RawMessage) (T, error)) ([]T, error) {
+	var cfg map[string]json.RawMessage
+	var members []json.RawMessage
+	err := json.Unmarshal(raw, &cfg)
+	if err == nil && cfg[key] != nil {
+		err = json.Unmarshal(cfg[key], &members)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s Sequence: %w", section, err)
+	}
+	var seq []T
+	var none T
+	for _, m := range members {
+		member, err := build(m)
+		if err != nil {
+			return nil, err
+		}
+		if member != none {
+			seq = append(seq, member)
+		}
+	}
+	return seq, nil
+}
+
 // patternJSON is a Replace or Split pattern: exactly one of String and Regex is set.
 type patternJSON struct {
 	String *string `json:"String"`
@@ -94,23 +121,11 @@ func newNormalizer(raw json.RawMessage) (textNormalizer, error) {
 	}
 	switch head.Type {
 	case "Sequence":
-		var cfg struct {
-			Normalizers []json.RawMessage `json:"normalizers"`
+		seq, err := sequenceMembers(raw, "normalizer", "normalizers", newNormalizer)
+		if err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal(raw, &cfg); err != nil {
-			return nil, fmt.Errorf("normalizer Sequence: %w", err)
-		}
-		var seq normalizerSequence
-		for _, sub := range cfg.Normalizers {
-			n, err := newNormalizer(sub)
-			if err != nil {
-				return nil, err
-			}
-			if n != nil {
-				seq = append(seq, n)
-			}
-		}
-		return seq, nil
+		return normalizerSequence(seq), nil
 	case "Prepend":
 		var cfg struct {
 			Prepend string `json:"prepend"`

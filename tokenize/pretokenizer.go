@@ -251,23 +251,11 @@ func newPreTokenizer(raw json.RawMessage) (preTokenizer, error) {
 	}
 	switch head.Type {
 	case "Sequence":
-		var cfg struct {
-			PreTokenizers []json.RawMessage `json:"pretokenizers"`
+		seq, err := sequenceMembers(raw, "pre_tokenizer", "pretokenizers", newPreTokenizer)
+		if err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal(raw, &cfg); err != nil {
-			return nil, fmt.Errorf("pre_tokenizer Sequence: %w", err)
-		}
-		var seq preTokenizerSequence
-		for _, sub := range cfg.PreTokenizers {
-			p, err := newPreTokenizer(sub)
-			if err != nil {
-				return nil, err
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
-		}
-		return seq, nil
+		return preTokenizerSequence(seq), nil
 	case "ByteLevel":
 		cfg := struct {
 			AddPrefixSpace bool `json:"add_prefix_space"`

@@ -28,11 +28,7 @@ func (c *EvalCmd) Help() string {
 
 // Run scores the data.
 func (c *EvalCmd) Run(g *Globals) error {
-	opts, err := g.ortOptions()
-	if err != nil {
-		return err
-	}
-	m, err := loadModel("--model", c.Model)
+	opts, m, err := g.openModel(c.Model)
 	if err != nil {
 		return err
 	}

@@ -66,11 +66,7 @@ func (c *GenerateCmd) Run(g *Globals) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	opts, err := g.ortOptions()
-	if err != nil {
-		return err
-	}
-	m, err := loadModel("--model", c.Model)
+	opts, m, err := g.openModel(c.Model)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/l3m/l3m-engine/engine/ort"
 	"github.com/l3m/l3m-engine/engine/weights"
 	"github.com/l3m/l3m-engine/graphs/llama"
 	"github.com/l3m/l3m-engine/tokenize"
@@ -21,6 +22,17 @@ type model struct {
 // carriedFiles are copied along with the weights into every checkpoint and final model:
 // the tokenizer, and generation_config.json (which lists the ids that end a response).
 var carriedFiles = []string{"tokenizer.json", "tokenizer_config.json", "generation_config.json"}
+
+// openModel resolves the execution flags and loads the --model directory: the start of
+// every command that runs a model without training it.
+func (g *Globals) openModel(dir string) (ort.Options, *model, error) {
+	opts, err := g.ortOptions()
+	if err != nil {
+		return ort.Options{}, nil, err
+	}
+	m, err := loadModel("--model", dir)
+	return opts, m, err
+}
 
 // loadModel reads config.json, the safetensors weights and tokenizer.json of dir, and
 // checks that they fit together.

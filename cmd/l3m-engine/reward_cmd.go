@@ -124,11 +124,7 @@ type RewardExportCmd struct {
 
 // Run exports and checks.
 func (c *RewardExportCmd) Run(g *Globals) error {
-	opts, err := g.ortOptions()
-	if err != nil {
-		return err
-	}
-	m, err := loadModel("--model", c.Model)
+	opts, m, err := g.openModel(c.Model)
 	if err != nil {
 		return err
 	}
